@@ -1,0 +1,241 @@
+"""The reactor the runtime runs on, and delivery to objects that live on it.
+
+Machines run on the reactor thread: a send to one appends to a ready queue
+that the reactor drains in FIFO order, one handler at a time.  Sends from other
+threads are batched into an inbound queue and the reactor is woken once per
+batch, not once per message.  Timers are ``callLater`` calls on an injected
+``IReactorTime``, so tests can drive them with ``task.Clock``.
+
+When no reactor is running (a plain script or a test using ``lc.channel()``)
+the runtime runs a private reactor instance in a background thread, which
+leaves the global reactor to its owner (an application, or trial).
+"""
+
+import collections
+import threading
+
+# Messages drained per reactor turn before I/O gets a look in.
+BATCH = 4096
+
+# Queue bound per receiving object.
+PEAK_BEFORE_DROPPED = 16384
+
+reactor = None              # the IReactorCore the runtime uses
+clock = None                # the IReactorTime for timers (the reactor, or a test's Clock)
+reactor_ident = None        # thread ident of the reactor thread
+_private_thread = None      # the background thread running a private reactor
+
+_ready = collections.deque()
+_draining = False
+_drain_scheduled = False
+_inbound = collections.deque()
+_wake_pending = False
+
+
+def on_reactor_thread():
+    return threading.get_ident() == reactor_ident
+
+
+def post(target, message, return_address, to_address):
+    """Queue a message for an object that lives on the reactor thread."""
+    global _wake_pending
+    if threading.get_ident() == reactor_ident:
+        _enqueue(target, message, return_address, to_address)
+        if not (_draining or _drain_scheduled):
+            _schedule_drain()
+        return
+    _inbound.append((target, message, return_address, to_address))
+    if not _wake_pending:
+        _wake_pending = True
+        reactor.callFromThread(_take_inbound)
+
+
+def _enqueue(target, message, return_address, to_address):
+    if target._queued >= PEAK_BEFORE_DROPPED:
+        if not target._overflowing:
+            target._overflowing = True
+            target._log_overflow(message)
+        return
+    target._queued += 1
+    _ready.append((target, message, return_address, to_address))
+
+
+def _take_inbound():
+    global _wake_pending
+    # Reset first: a thread appending after this point wakes us again.
+    _wake_pending = False
+    popleft = _inbound.popleft
+    while _inbound:
+        _enqueue(*popleft())
+    _drain()
+
+
+def _schedule_drain():
+    global _drain_scheduled
+    _drain_scheduled = True
+    reactor.callLater(0, _drain)
+
+
+def _drain():
+    """Hand queued messages to their machines, oldest first."""
+    global _draining, _drain_scheduled
+    _drain_scheduled = False
+    if _draining:
+        return
+    _draining = True
+    try:
+        popleft = _ready.popleft
+        n = 0
+        while _ready:
+            target, message, return_address, to_address = popleft()
+            target._queued -= 1
+            if target._queued < PEAK_BEFORE_DROPPED // 2:
+                target._overflowing = False
+            if target._alive:
+                target._handle(message, return_address, to_address)
+            n += 1
+            if n >= BATCH:
+                if _ready:
+                    _schedule_drain()
+                break
+    finally:
+        _draining = False
+
+
+def call(f, *args):
+    """Run ``f(*args)`` on the reactor thread (now, if already there)."""
+    if threading.get_ident() == reactor_ident:
+        f(*args)
+    else:
+        reactor.callFromThread(f, *args)
+
+
+def call_and_wait(f, *args):
+    """Run ``f(*args)`` on the reactor thread and return its result."""
+    if threading.get_ident() == reactor_ident:
+        return f(*args)
+    done = threading.Event()
+    result = []
+
+    def run():
+        try:
+            result.append((True, f(*args)))
+        except BaseException as e:
+            result.append((False, e))
+        done.set()
+    reactor.callFromThread(run)
+    done.wait()
+    ok, value = result[0]
+    if not ok:
+        raise value
+    return value
+
+
+# Timers.
+
+def start_timer(target, timer, seconds, repeating, source):
+    """Arm (or re-arm) ``target``'s timer of class ``timer``; reactor thread only."""
+    timers = target._timers
+    if timers is None:
+        timers = target._timers = {}
+    pending = timers.pop(timer, None)
+    if pending is not None and pending.active():
+        pending.cancel()
+
+    def expire():
+        timers.pop(timer, None)
+        if not target._alive:
+            return
+        if repeating:
+            timers[timer] = clock.callLater(seconds, expire)
+        target._post(timer(), source, target.object_address)
+    timers[timer] = clock.callLater(max(seconds, 0.0), expire)
+
+
+def cancel_timer(target, timer):
+    timers = target._timers
+    if not timers:
+        return
+    pending = timers.pop(timer, None)
+    if pending is not None and pending.active():
+        pending.cancel()
+
+
+def cancel_all_timers(target):
+    timers = target._timers
+    if not timers:
+        return
+    target._timers = None
+    for pending in timers.values():
+        if pending.active():
+            pending.cancel()
+
+
+# Which reactor.
+
+def _new_private_reactor():
+    try:
+        from twisted.internet.epollreactor import EPollReactor
+        return EPollReactor()
+    except ImportError:
+        from twisted.internet.selectreactor import SelectReactor
+        return SelectReactor()
+
+
+def attach(use_reactor=None, use_clock=None, run_here=False):
+    """Choose the reactor: given, the running global one, or a private one.
+
+    ``run_here`` means the caller will run the reactor on this thread itself
+    (``lc.create``), so the global reactor is chosen and not started here.
+    """
+    global reactor, clock, reactor_ident, _private_thread
+    if use_reactor is None:
+        from twisted.internet import reactor as global_reactor
+        if run_here or global_reactor.running:
+            use_reactor = global_reactor
+    if use_reactor is not None:
+        reactor = use_reactor
+        clock = use_clock or use_reactor
+        if run_here or getattr(use_reactor, 'running', False):
+            reactor_ident = threading.get_ident()
+        else:
+            use_reactor.callWhenRunning(_claim_thread)
+        return
+    private = _new_private_reactor()
+    reactor = private
+    clock = use_clock or private
+    started = threading.Event()
+
+    def run():
+        global reactor_ident
+        reactor_ident = threading.get_ident()
+        private.callWhenRunning(started.set)
+        private.run(installSignalHandlers=False)
+    _private_thread = threading.Thread(target=run, name='layer-cake-reactor', daemon=True)
+    _private_thread.start()
+    started.wait()
+
+
+def _claim_thread():
+    global reactor_ident
+    reactor_ident = threading.get_ident()
+
+
+def detach():
+    """Stop a private reactor (if the runtime started one) and forget the reactor."""
+    global reactor, clock, reactor_ident, _private_thread
+    thread, private = _private_thread, reactor
+    if thread is not None:
+        private.callFromThread(private.stop)
+        thread.join(10.0)
+    _private_thread = None
+    reactor = clock = None
+    reactor_ident = None
+    _ready.clear()
+    _inbound.clear()
+
+
+def set_clock(use_clock):
+    """Use ``use_clock`` (e.g. ``task.Clock``) for timers from now on."""
+    global clock
+    clock = use_clock or reactor
