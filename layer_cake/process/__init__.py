@@ -1,0 +1,3 @@
+"""Processes: the process entry point lc.create, its command line, and (later) ProcessObject."""
+
+__all__ = []

@@ -1,0 +1,99 @@
+"""Shared fixtures for runtime tests: a fresh runtime per test, a fake clock,
+recorded logs, and receiving with a real-time watchdog so no test can hang."""
+
+import threading
+
+from twisted.internet import task
+from twisted.trial import unittest
+
+import layer_cake as lc
+from layer_cake.runtime import engine
+from layer_cake.runtime import log as L
+
+WATCHDOG_SECONDS = 20.0
+
+
+class Watchdog(object):
+    """Posted into a channel by a real-time timer when a wait has gone on too long."""
+
+
+lc.bind(Watchdog)
+
+
+class RecordingSink(L.Sink):
+    """Keep rendered log lines (and records) in memory."""
+
+    def __init__(self, level=lc.USER_LOG.DEBUG):
+        self.level = level
+        self.lines = []
+        self.records = []
+        self.lock = threading.Lock()
+
+    def write(self, record):
+        with self.lock:
+            self.records.append(record)
+            self.lines.append(L.render(record))
+
+    def texts(self):
+        with self.lock:
+            return [r.text for r in self.records]
+
+
+class RuntimeTestCase(unittest.SynchronousTestCase):
+    """Each test gets its own runtime (a private reactor in a thread)."""
+
+    log_level = lc.USER_LOG.NONE
+    fake_clock = False
+
+    def setUp(self):
+        lc.PB.tear_down_atexit = False
+        lc.tear_down()
+        self.logs = RecordingSink(self.log_level)
+        self.clock = task.Clock() if self.fake_clock else None
+        lc.start_up(logs=self.logs if self.log_level != lc.USER_LOG.NONE else lc.log_to_nowhere,
+                    clock=self.clock)
+        self.addCleanup(lc.tear_down)
+
+    def channel(self):
+        ch = lc.open_channel()
+        self.addCleanup(lc.drop_channel, ch)
+        return ch
+
+    def advance(self, seconds):
+        """Move the fake clock on, on the reactor thread."""
+        engine.call_and_wait(self.clock.advance, seconds)
+
+    def settle(self):
+        """Wait until the reactor has run everything queued so far (twice over)."""
+        for _ in range(2):
+            engine.call_and_wait(lambda: None)
+
+    def receive(self, ch, *types, saving=None, seconds=WATCHDOG_SECONDS):
+        """select() on ``ch``, failing the test instead of hanging."""
+        timer = threading.Timer(seconds, lambda: ch._post(Watchdog(), lc.NO_SUCH_ADDRESS,
+                                                           ch.object_address))
+        timer.start()
+        try:
+            if types:
+                m, i = ch.select(*(types + (Watchdog,)), saving=saving)
+            else:
+                m, i = ch.select(), 0
+                m = m[0]
+        finally:
+            timer.cancel()
+        if isinstance(m, Watchdog):
+            self.fail('nothing matching %r arrived within %s s' % (types, seconds))
+        return m, i
+
+    def input(self, ch, seconds=WATCHDOG_SECONDS):
+        """input() on ``ch``, failing the test instead of hanging."""
+        timer = threading.Timer(seconds, lambda: ch._post(Watchdog(), lc.NO_SUCH_ADDRESS,
+                                                           ch.object_address))
+        timer.start()
+        try:
+            m = ch.input()
+        finally:
+            timer.cancel()
+        if isinstance(m, Watchdog):
+            self.fail('nothing arrived within %s s' % (seconds,))
+        return m
