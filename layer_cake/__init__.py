@@ -14,8 +14,14 @@ from .types.portable import (Portable, Boolean, Integer2, Integer4, Integer8, Un
                              UserDefined, PointerTo, Any, Address, TargetAddress, Type, Word)
 from .types.registry import (def_type, cast_to, cast_back, un_cast, message_to_tag, make, fake,
                              equal_to, is_message, is_message_class, signature_to_portable,
+                             portable_to_signature, portable_to_tag,
                              bool_type, int_type, float_type, str_type, bytes_type,
                              bytearray_type, datetime_type, timedelta_type, uuid_type)
+from .types.timetext import (world_now, world_at, clock_now, text_to_world, world_to_text,
+                             text_to_span, span_to_text, text_to_delta, delta_to_text,
+                             text_to_clock, clock_to_text)
+from .types.incognito import Incognito, TypeNotBound
+from .types.codec import CodecJson
 from .runtime.address import NO_SUCH_ADDRESS
 from .runtime.engine import PEAK_BEFORE_DROPPED
 from .runtime.log import USER_LOG, USER_TAG, PointLog, log_to_stderr, log_to_nowhere, select_logs
@@ -45,9 +51,13 @@ __all__ = [
     'VectorOf', 'DequeOf', 'SetOf', 'MapOf', 'UserDefined', 'PointerTo', 'Any', 'Address',
     'TargetAddress', 'Type', 'Word',
     'def_type', 'cast_to', 'cast_back', 'un_cast', 'message_to_tag', 'make', 'fake', 'equal_to',
-    'is_message', 'is_message_class', 'signature_to_portable', 'bool_type', 'int_type',
+    'is_message', 'is_message_class', 'signature_to_portable', 'portable_to_signature',
+    'portable_to_tag', 'bool_type', 'int_type',
     'float_type', 'str_type', 'bytes_type', 'bytearray_type', 'datetime_type', 'timedelta_type',
     'uuid_type',
+    'world_now', 'world_at', 'clock_now', 'text_to_world', 'world_to_text', 'text_to_span',
+    'span_to_text', 'text_to_delta', 'delta_to_text', 'text_to_clock', 'clock_to_text',
+    'Incognito', 'TypeNotBound', 'CodecJson',
     'NO_SUCH_ADDRESS', 'PEAK_BEFORE_DROPPED',
     'USER_LOG', 'USER_TAG', 'PointLog', 'log_to_stderr', 'log_to_nowhere', 'select_logs',
     'Start', 'Stop', 'Returned', 'Pause', 'Resume', 'Ready', 'NotReady', 'Ping', 'Enquiry',

@@ -40,7 +40,11 @@ def post(target, message, return_address, to_address):
     """Queue a message for an object that lives on the reactor thread."""
     global _wake_pending
     if threading.get_ident() == reactor_ident:
-        _enqueue(target, message, return_address, to_address)
+        if target._queued >= PEAK_BEFORE_DROPPED:
+            _enqueue(target, message, return_address, to_address)
+            return
+        target._queued += 1
+        _ready.append((target, message, return_address, to_address))
         if not (_draining or _drain_scheduled):
             _schedule_drain()
         return

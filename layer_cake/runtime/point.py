@@ -71,6 +71,12 @@ class OnReturned(object):
         return self.routine(point, value, self.args)
 
 
+def _shallow_copy(m):
+    c = object.__new__(type(m))
+    c.__dict__.update(m.__dict__)
+    return c
+
+
 def _copy_policy(r):
     """How sends copy a registered message: None (not at all), shallow or deep."""
     if not r.copy_before_sending:
@@ -79,8 +85,8 @@ def _copy_policy(r):
                  P.Unsigned8, P.Float4, P.Float8, P.Byte, P.Character, P.Rune, P.String,
                  P.Unicode, P.ClockTime, P.TimeSpan, P.WorldTime, P.TimeDelta, P.UUID,
                  P.Enumeration, P.Address, P.TargetAddress, P.Type)
-    if r.schema and all(isinstance(t, immutable) for t in r.schema.values()):
-        return copy.copy
+    if not r.not_portable and all(isinstance(t, immutable) for t in r.schema.values()):
+        return _shallow_copy
     return copy.deepcopy
 
 
@@ -370,24 +376,26 @@ class Dispatching(object):
 
     def _dispatch(self, message, return_address, to_address, replays=0):
         table = self._registration.dispatch
-        action, handler = table.lookup(self.current_state, message)
-        if action is _SAVE:
-            if replays < MAXIMUM_REPLAYS - 1:
-                self._saved.append((message, return_address, to_address, replays + 1))
-            return
-        if action is _DROP_IT:
-            if L.threshold <= L.USER_LOG.OBJECT:
+        action, handler, portable, r = table.lookup(self.current_state, message)
+        if action is not _HANDLE:
+            if action is _SAVE:
+                if replays < MAXIMUM_REPLAYS - 1:
+                    self._saved.append((message, return_address, to_address, replays + 1))
+            elif L.threshold <= L.USER_LOG.OBJECT:
                 self._log_received(message, return_address, 'Dropped', ', ')
             return
-        value, portable = un_cast_for_receive(message)
+        if r is None and message is not None:
+            if type(message) is tuple:
+                message, portable = message
+            else:
+                return
         self.return_address = return_address
         self.to_address = to_address
         self.received_type = portable
-        if L.threshold <= L.USER_LOG.OBJECT and self._trace_on(
-                getattr(type(message), P.REGISTRATION, None)):
+        if L.threshold <= L.USER_LOG.OBJECT and self._trace_on(r):
             self._log_received(message, return_address)
         try:
-            result = handler(self, value)
+            result = handler(self, message)
         except _Completion as c:
             self._end(c.value)
             return
@@ -440,14 +448,6 @@ class StateMachine(Dispatching):
         self._saved = []
 
 
-def _machine_post(self, message, return_address, to_address):
-    engine.post(self, message, return_address, to_address)
-
-
-def _machine_handle(self, message, return_address, to_address):
-    self._present(message, return_address, to_address)
-
-
 _SAVE = object()
 _DROP_IT = object()
 _HANDLE = object()
@@ -477,19 +477,26 @@ class DispatchTable(object):
             self._tables[state] = (exact, classes, unknown, saved_exact, saved_classes, {})
 
     def lookup(self, state, message):
+        """(action, handler, portable, registration) for a message in a state."""
         exact, classes, unknown, saved_exact, saved_classes, cache = self._tables[state]
         cls = type(message)
-        if cls is not tuple and cls in cache:
-            return cache[cls]
+        if cls is not tuple:
+            found = cache.get(cls)
+            if found is not None:
+                return found
         try:
             _, portable, r = registry.un_cast(message)
         except ValueError:
-            return _DROP_IT, None
+            return _DROP_IT, None, None, None
         signature = portable.signature()
-        found = self._find(signature, r, message, exact, classes, unknown, saved_exact,
-                           saved_classes)
-        if r is not None:
-            cache[cls] = found
+        if r is None:
+            found = cache.get(signature)
+            if found is not None:
+                return found
+        action, handler = self._find(signature, r, message, exact, classes, unknown,
+                                     saved_exact, saved_classes)
+        found = (action, handler, portable, r)
+        cache[cls if r is not None else signature] = found
         return found
 
     @staticmethod
@@ -769,5 +776,6 @@ def _threaded_loop(self):
         self._present(message, return_address, to_address)
 
 
-Point._post = _machine_post
-Point._handle = _machine_handle
+# Machines on the reactor: the engine queues their messages and calls _present.
+Point._post = engine.post
+Point._handle = Dispatching._present

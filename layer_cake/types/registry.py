@@ -430,3 +430,13 @@ bytearray_type = def_type(bytearray)
 datetime_type = def_type(datetime.datetime)
 timedelta_type = def_type(datetime.timedelta)
 uuid_type = def_type(uuid.UUID)
+
+
+def portable_to_signature(p):
+    """The signature text of a type expression."""
+    return def_type(p).signature()
+
+
+def portable_to_tag(p):
+    """The tag (log and handler name) of a type expression."""
+    return def_type(p).tag()
