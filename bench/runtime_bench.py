@@ -326,7 +326,7 @@ DEFAULTS = {
     # workload: (count, warm-up count)
     'machines': (50000, 5000),
     'machines-quiet': (100000, 10000),
-    'threads': (100000, 10000),
+    'threads': (50000, 5000),
     'spool': (5000, 500),
     'spool-untimed': (5000, 500),
 }
