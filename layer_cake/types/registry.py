@@ -79,7 +79,7 @@ def signature_to_portable(text):
     if found is not None:
         return found
     p, rest = _parse(text.replace(' ', ''))
-    if rest:
+    if rest or not isinstance(p, P.Portable):
         raise PointConstructionError('cannot parse signature "%s"' % (text,))
     return _install(p)
 
@@ -203,28 +203,45 @@ def bind_message(cls, message_trail=True, execution_trace=True, copy_before_send
         raise MessageRegistrationError('cannot register "%s" (not default constructable)' % (name,))
     members = list(vars(instance))
     types_of = {}
-    if not not_portable:
-        hints, returns = _hints_of(cls)
-        if returns:
-            raise MessageRegistrationError('cannot register "%s" (returns value from ctor)' % (name,))
-        for m in members:
-            p = None
-            if m in schema:
-                p = _member_type(schema[m], cls, m)
-            elif m in hints:
-                p = _member_type(_resolve(hints[m], cls), cls, m)
-            else:
-                p = _infer(getattr(instance, m))
-            if p is None:
-                raise MessageRegistrationError(
-                    'cannot register "%s.%s" (not enough type information provided/discoverable)'
-                    % (name, m))
-            types_of[m] = p
+    # Registered before its members are typed, so a member may refer to the
+    # class itself (PointerTo(Node) inside Node).
+    had = cls.__dict__.get(P.REGISTRATION)
     r = P.Registration('message', cls, schema=types_of, message_trail=message_trail,
                        execution_trace=execution_trace,
                        copy_before_sending=copy_before_sending, not_portable=not_portable)
     register_target(cls, r)
+    try:
+        if not not_portable:
+            _type_members(cls, instance, members, schema, types_of)
+    except MessageRegistrationError:
+        if had is None:
+            delattr(cls, P.REGISTRATION)
+            with _lock:
+                _by_path.pop(r.path, None)
+                _by_signature.pop(r.path, None)
+        else:
+            setattr(cls, P.REGISTRATION, had)
+        raise
     return r
+
+
+def _type_members(cls, instance, members, schema, types_of):
+    name = cls.__qualname__
+    hints, returns = _hints_of(cls)
+    if returns:
+        raise MessageRegistrationError('cannot register "%s" (returns value from ctor)' % (name,))
+    for m in members:
+        if m in schema:
+            p = _member_type(schema[m], cls, m)
+        elif m in hints:
+            p = _member_type(_resolve(hints[m], cls), cls, m)
+        else:
+            p = _infer(getattr(instance, m))
+        if p is None:
+            raise MessageRegistrationError(
+                'cannot register "%s.%s" (not enough type information provided/discoverable)'
+                % (name, m))
+        types_of[m] = p
 
 
 def _member_type(hint, cls, member):

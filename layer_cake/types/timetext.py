@@ -54,80 +54,64 @@ def clock_now():
 
 # Fractions of a second, exactly.
 #
-# A float with a fraction is written with the digits of its shortest repr, and
-# read back by adding the whole and fractional parts as decimals, so that the
-# only rounding is the final conversion to float: every finite float value
-# comes back unchanged.
+# A float with a fraction is written with the digits of its shortest repr
+# (for a non-integral float the integer part of that repr is its floor), and
+# read back by parsing one decimal text ``<integer>.<digits>``, so the only
+# rounding is float()'s own: every finite float comes back unchanged.
 
-_decimal = decimal.Decimal
-_exact = decimal.Context(prec=80)
-
-
-def _digits_after(value, whole):
-    """The decimal text of ``value - whole`` (0 < that < 60), from value's shortest repr."""
-    return format(_exact.subtract(_decimal(repr(value)), whole), 'f')
+def _fraction(value):
+    """The digits after the point in the shortest decimal form of a non-integral float."""
+    text = repr(value)
+    if 'e' in text:
+        text = format(decimal.Decimal(text), 'f')
+    return text[text.index('.') + 1:]
 
 
 def _add_exactly(whole, text):
-    """float(whole + text) with a single rounding."""
-    return float(_exact.add(_decimal(whole), _decimal(text)))
+    """float(whole + text) for an int and a decimal text, with a single rounding."""
+    ip, _, fp = text.partition('.')
+    return float('%d.%s' % (whole + int(ip or 0), fp or '0'))
 
 
 # WorldTime.
 
-_WORLD = re.compile(
-    r'(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6})\d*)?'
-    r'(?:(Z)|([+-])(\d\d):?(\d\d))?\Z')
-
-_offsets = {}       # (sign, hh, mm) text -> datetime.timezone
+_from_iso = _datetime.fromisoformat
 
 
 def world_to_text(value):
     """The ISO 8601 text of an aware datetime whose tzinfo is a datetime.timezone."""
     tz = value.tzinfo
-    if tz is None:
-        raise ConversionEncodeFailed('cannot represent a naive datetime')
     if type(tz) is not _timezone:
+        if tz is None:
+            raise ConversionEncodeFailed('cannot represent a naive datetime')
         raise ConversionEncodeFailed(
             'cannot represent zone "%s" (not a datetime.timezone)' % (tz,))
-    text = '%04d-%02d-%02dT%02d:%02d:%02d' % (
-        value.year, value.month, value.day, value.hour, value.minute, value.second)
-    if value.microsecond:
-        text = '%s.%06d' % (text, value.microsecond)
+    text = value.isoformat()            # ends in +HH:MM (the offset is checked below)
+    if tz is UTC:
+        return text[:-6]
     offset = tz.utcoffset(None)
     if not offset:
-        return text
-    seconds = offset.days * 86400 + offset.seconds
-    sign = '+'
-    if seconds < 0:
-        sign, seconds = '-', -seconds
-    if seconds % 60 or offset.microseconds:
+        return text[:-6]
+    if offset.seconds % 60 or offset.microseconds:
         raise ConversionEncodeFailed('cannot represent an offset of %s' % (offset,))
-    return '%s%s%02d%02d' % (text, sign, seconds // 3600, seconds // 60 % 60)
+    return text[:-6] + text[-6:-3] + text[-2:]
 
 
 def text_to_world(text):
-    """The aware datetime of an ISO 8601 text; text without a zone is UTC."""
-    m = _WORLD.match(text) if type(text) is str else None
-    if m is None:
+    """The aware datetime of an ISO 8601 text; text without a zone is UTC.
+
+    Besides the form written by world_to_text, the other ISO 8601 forms that
+    ``datetime.fromisoformat`` reads are accepted (``Z``, ``+HH:MM``, a date).
+    """
+    if type(text) is not str:
         raise ConversionDecodeFailed('not a world time "%s"' % (text,))
-    y, mo, d, h, mi, s, f, z, sign, oh, om = m.groups()
-    if sign is None or (oh == '00' and om == '00'):
-        tz = UTC
-    else:
-        key = (sign, oh, om)
-        tz = _offsets.get(key)
-        if tz is None:
-            minutes = int(oh) * 60 + int(om)
-            if minutes >= 1440 or int(om) >= 60:
-                raise ConversionDecodeFailed('offset out of range "%s"' % (text,))
-            tz = _timezone(_timedelta(minutes=-minutes if sign == '-' else minutes))
-            _offsets[key] = tz
     try:
-        return _datetime(int(y), int(mo), int(d), int(h), int(mi), int(s),
-                         int(f.ljust(6, '0')) if f else 0, tzinfo=tz)
-    except ValueError as e:
-        raise ConversionDecodeFailed('not a world time "%s" (%s)' % (text, e))
+        value = _from_iso(text)
+    except ValueError:
+        raise ConversionDecodeFailed('not a world time "%s"' % (text,))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 # TimeSpan.
@@ -158,7 +142,7 @@ def span_to_text(value):
     if m:
         parts.append('%dm' % m)
     if whole != value:
-        parts.append('%ss' % (_digits_after(value, whole - s),))
+        parts.append('%d.%ss' % (s, _fraction(value)))
     elif s or len(parts) == 1:
         parts.append('%ds' % s)
     return ''.join(parts)
@@ -246,7 +230,7 @@ def clock_to_text(value):
         raise ConversionEncodeFailed('cannot represent a clock of %r (%s)' % (value, e))
     text = '%04d-%02d-%02dT%02d:%02d:%02d' % t[:6]
     if whole != value:
-        text = '%s%s' % (text, _digits_after(value, whole)[1:])
+        text = '%s.%s' % (text, _fraction(value))
     return text
 
 
@@ -260,7 +244,7 @@ def text_to_clock(text):
         whole = _datetime(int(y), int(mo), int(d), int(h), int(mi), int(s)).timestamp()
     except (ValueError, OverflowError, OSError) as e:
         raise ConversionDecodeFailed('not a clock "%s" (%s)' % (text, e))
-    value = _add_exactly(int(whole), '0.' + f) if f else whole
+    value = _add_exactly(int(whole), '.' + f) if f else whole
     if value < 0:
         raise ConversionDecodeFailed('cannot represent a negative clock')
     return value

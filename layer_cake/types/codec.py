@@ -1,0 +1,996 @@
+"""The JSON codec: values of portable types to text and back.
+
+One codec is used everywhere (files, process output, command-line values and
+the wire), so it is built for speed: for each portable type the codec builds,
+once, a pair of functions that turn a value into its JSON *word* and back, and
+caches them by signature.  Each function knows its type statically; the hot
+path is a ``type(x) in ok`` test per value, where ``ok`` is the set of Python
+types that stand for themselves in JSON (str for Unicode, float and int for
+Float8...).  Whole lists of such scalars are checked in one pass with
+``{*map(type, v)} <= ok``.  The member/index trail of an error is built only
+while an error unwinds.
+
+A *shipment* is the JSON object ``{"value": <word>}``, plus
+``"pointer": [[alias, word], ...]`` when the value holds ``PointerTo`` data.
+An ``Any`` is the triple ``[signature, word, [aliases used inside]]``.
+"""
+
+import base64
+import binascii
+import collections
+import datetime
+import enum
+import json
+import threading
+import types
+import uuid
+
+from . import portable as P
+from . import registry
+from . import timetext
+from .errors import CodecRuntimeError, CodecUsageError, ConversionError, PointConstructionError
+from .incognito import Incognito, TypeNotBound
+
+__all__ = ['CodecJson', 'value_to_word', 'word_to_value']
+
+_NoneType = type(None)
+_EMPTY = frozenset()
+_NONE = frozenset([_NoneType])
+_MISSING = object()
+_BUSY = object()
+_REGISTRATION = P.REGISTRATION
+
+
+class _Failed(Exception):
+    """A conversion failed; ``path`` collects the trail (innermost first) as it unwinds."""
+
+    def __init__(self, detail):
+        Exception.__init__(self, detail)
+        self.detail = detail
+        self.path = []
+
+
+def _failed(e):
+    """``e`` as a _Failed (any other exception becomes one, with its text as detail)."""
+    if isinstance(e, _Failed):
+        return e
+    if isinstance(e, RecursionError):
+        f = _Failed('too deeply nested')
+    else:
+        f = _Failed(str(e) or type(e).__name__)
+    f.__cause__ = e
+    return f
+
+
+def _no_transform(value, portable_class):
+    if value is None:
+        return _Failed('null structure')
+    return _Failed('no transform %s/%s' % (type(value).__name__, portable_class.__name__))
+
+
+def _message(action, e):
+    path = ''.join(reversed(e.path)).lstrip('.')
+    if path:
+        text = 'cannot %s, near "%s" (%s)' % (action, path, e.detail)
+    else:
+        text = 'cannot %s (%s)' % (action, e.detail)
+    error = CodecRuntimeError(text)
+    error.detail = e.detail
+    error.path = path
+    return error
+
+
+# The per-call state.
+
+class _Encoding(object):
+    """State of one encode call: the pointer table and the Any alias lists."""
+
+    __slots__ = ('address_out', 'aliases', 'table', 'next', 'stamp', 'frames', 'anys',
+                 'deps', 'keep', 'saved')
+
+    def __init__(self, address_out):
+        self.address_out = address_out
+        self.aliases = None         # (id, element encoder) -> alias; made by the first pointer
+        self.table = []             # [[alias, word], ...] in order of first appearance
+        self.frames = []            # open Any triples / pointer words: lists of references
+        self.anys = []              # reference lists of Any triples that refer to pointers
+
+    def _start_pointers(self):
+        self.aliases = {}
+        self.next = 1100
+        self.stamp = str(uuid.uuid4())      # one per encode call
+        self.deps = {}                      # alias -> references inside its word
+        self.keep = []
+        self.saved = set()                  # aliases copied in from Incognito values
+
+    def pointer(self, value, ok, encode):
+        aliases = self.aliases
+        if aliases is None:
+            self._start_pointers()
+            aliases = self.aliases
+        # Keyed by the element type too: PointerTo(PointerTo(X)) has two
+        # pointers to one Python object, and they must not share an alias.
+        key = (id(value), encode)
+        alias = aliases.get(key)
+        if alias is None:
+            alias = '%d:%s' % (self.next, self.stamp)
+            self.next += 1
+            aliases[key] = alias
+            self.keep.append(value)     # ids stay unique while the call lasts
+            entry = [alias, None]
+            self.table.append(entry)
+            refs = []
+            self.frames.append(refs)
+            try:
+                entry[1] = value if type(value) in ok else encode(value, self)
+            finally:
+                self.frames.pop()
+            if refs:
+                self.deps[alias] = refs
+        if self.frames:
+            self.frames[-1].append(alias)
+        return alias
+
+    def incognito(self, value):
+        """The alias list of an Incognito's triple; its saved pointers join the table."""
+        saved = value.saved_pointers
+        if not saved:
+            return []
+        if self.aliases is None:
+            self._start_pointers()
+        present = self.saved
+        for alias, word in saved.items():
+            if alias not in present:
+                present.add(alias)
+                self.table.append([alias, word])
+        refs = list(saved)
+        self.anys.append(refs)
+        if self.frames:
+            self.frames[-1].append(refs)
+        return refs
+
+    def finish(self):
+        """Fill each Any's alias list with every alias reachable from inside it."""
+        if not self.anys:
+            return
+        deps = self.deps
+        results = []
+        for refs in self.anys:
+            seen = set()
+            out = []
+            stack = list(reversed(refs))
+            visited = set()
+            while stack:
+                r = stack.pop()
+                if type(r) is str:
+                    if r in seen:
+                        continue
+                    seen.add(r)
+                    out.append(r)
+                    more = deps.get(r)
+                    if more:
+                        stack.extend(reversed(more))
+                elif id(r) not in visited:
+                    visited.add(id(r))
+                    stack.extend(reversed(r))
+            results.append(out)
+        for refs, out in zip(self.anys, results):
+            refs[:] = out
+
+
+class _Decoding(object):
+    """State of one decode call: the pointer table and the objects decoded from it."""
+
+    __slots__ = ('address_in', 'table', 'done')
+
+    def __init__(self, table, address_in):
+        self.address_in = address_in
+        self.table = table          # alias -> word
+        self.done = {}              # alias -> decoded object
+
+    def pointer(self, alias, entry):
+        value = self.done.get(alias, _MISSING)
+        if value is not _MISSING:
+            if value is _BUSY:
+                raise _Failed('cyclic pointer "%s" through a value that cannot be shared' % (
+                    alias,))
+            return value
+        word = self.table.get(alias, _MISSING)
+        if word is _MISSING:
+            raise _Failed('unknown pointer "%s"' % (alias,))
+        ok, decode, fill, cls = entry
+        if fill is not None:
+            if type(word) is not dict:
+                raise _no_transform(word, P.UserDefined)
+            value = self.done[alias] = _construct(cls)
+            fill(value, word, self)
+            return value
+        self.done[alias] = _BUSY
+        value = self.done[alias] = word if type(word) in ok else decode(word, self)
+        return value
+
+
+def _construct(cls):
+    try:
+        return cls()
+    except Exception as e:
+        raise _Failed('cannot construct "%s" (%s)' % (cls.__qualname__, e))
+
+
+# The tables of per-type functions.
+
+class _Table(object):
+    """Per-type functions by signature, built on first use and then shared."""
+
+    def __init__(self, builders):
+        self.builders = builders
+        self.cache = {}
+        self.building = None
+        self.lock = threading.RLock()
+
+    def get(self, portable):
+        entry = self.cache.get(portable.signature())
+        if entry is not None:
+            return entry
+        with self.lock:
+            outer = self.building is None
+            if outer:
+                self.building = {}
+            try:
+                entry = self.child(portable)
+                if outer:
+                    self.cache.update(self.building)
+            finally:
+                if outer:
+                    self.building = None
+            return entry
+
+    def child(self, portable):
+        """The entry for a part of a type being built (call with the lock held)."""
+        signature = portable.signature()
+        entry = self.cache.get(signature) or self.building.get(signature)
+        if entry is None:
+            builder = self.builders.get(type(portable))
+            if builder is None:
+                raise CodecUsageError('no codec for portable %r' % (portable,))
+            entry = builder(portable, self)
+            self.building[signature] = entry
+        return entry
+
+    def early(self, portable, entry):
+        """Publish an entry before its parts are built (recursive classes)."""
+        self.building[portable.signature()] = entry
+
+
+# Encoding: builders return (ok, fn), fn(value, state) -> word.
+
+def _no_convert(value):
+    return _MISSING
+
+
+def _scalar_encoder(ok_types, convert=_no_convert):
+    """Values of ``ok_types`` are their own word; ``convert`` handles the rest
+    (returning _MISSING for a value it cannot take)."""
+    def build(p, table):
+        ok = frozenset(ok_types) | _NONE
+        pc = type(p)
+
+        def encode(value, state):
+            word = convert(value)
+            if word is _MISSING:
+                raise _no_transform(value, pc)
+            return word
+        return ok, encode
+    return build
+
+
+def _int_convert(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return _MISSING
+
+
+def _float_convert(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return _MISSING
+
+
+def _bytes_convert(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode('latin-1')
+    return _MISSING
+
+
+def _block_convert(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode('ascii')
+    return _MISSING
+
+
+def _text_encoder(python_types, to_text):
+    def build(p, table):
+        pc = type(p)
+
+        def encode(value, state):
+            if not isinstance(value, python_types) or isinstance(value, bool):
+                raise _no_transform(value, pc)
+            try:
+                return to_text(value)
+            except ConversionError as e:
+                raise _Failed(str(e))
+        return _NONE, encode
+    return build
+
+
+def _uuid_encoder(p, table):
+    def encode(value, state):
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        raise _no_transform(value, P.UUID)
+    return _NONE, encode
+
+
+def _enum_encoder(p, table):
+    cls = p.element
+
+    def encode(value, state):
+        if isinstance(value, cls):
+            return value.name
+        raise _no_transform(value, P.Enumeration)
+    return _NONE, encode
+
+
+_INT = frozenset([int])
+# A short array word is padded with defaults, but not by more than this many:
+# a signature from the wire must not make the decoder build a huge list.
+_MOST_PADDING = 1 << 16
+_LIST = frozenset([list])
+
+
+def _address_encoder(p, table):
+    pc = type(p)
+
+    def encode(value, state):
+        hook = state.address_out
+        if hook is not None:
+            return hook(value)
+        if type(value) is tuple or isinstance(value, (tuple, list)):
+            if {*map(type, value)} <= _INT:
+                return list(value)
+        raise _no_transform(value, pc)
+    return _NONE, encode
+
+
+def _word_encoder(p, table):
+    def encode(value, state):
+        return value
+    return _NONE, encode
+
+
+def _type_encoder(p, table):
+    def encode(value, state):
+        if isinstance(value, P.Portable):
+            return value.signature()
+        if isinstance(value, (type, types.FunctionType)):
+            r = getattr(value, _REGISTRATION, None)
+            if r is not None:
+                return r.path
+            if isinstance(value, type) and issubclass(value, enum.Enum):
+                return '%s.%s' % (value.__module__, value.__qualname__)
+            raise _Failed('type "%s.%s" is not registered' % (
+                value.__module__, value.__qualname__))
+        if type(value) is TypeNotBound:
+            return value.module_name
+        raise _no_transform(value, P.Type)
+    return _NONE, encode
+
+
+def _sequence_encoder(accept, fixed=False):
+    def build(p, table):
+        eok, efn = table.child(p.element)
+        pc = type(p)
+        size = p.size if fixed else None
+
+        def encode(value, state):
+            if not isinstance(value, accept):
+                raise _no_transform(value, pc)
+            if size is not None and len(value) != size:
+                raise _Failed('array [%d] vs type [%d]' % (len(value), size))
+            if {*map(type, value)} <= eok:
+                return list(value)
+            out = []
+            try:
+                for x in value:
+                    out.append(x if type(x) in eok else efn(x, state))
+            except Exception as e:
+                f = _failed(e)
+                f.path.append('[%d]' % len(out))
+                raise f
+            return out
+        return _EMPTY, encode
+    return build
+
+
+def _map_encoder(p, table):
+    kok, kfn = table.child(p.key)
+    vok, vfn = table.child(p.value)
+
+    def encode(value, state):
+        if not isinstance(value, dict):
+            raise _no_transform(value, P.MapOf)
+        if {*map(type, value)} <= kok and {*map(type, value.values())} <= vok:
+            return list(map(list, value.items()))
+        out = []
+        try:
+            for k, v in value.items():
+                out.append([k if type(k) in kok else kfn(k, state),
+                            v if type(v) in vok else vfn(v, state)])
+        except Exception as e:
+            f = _failed(e)
+            f.path.append('[%d]' % len(out))
+            raise f
+        return out
+    return _EMPTY, encode
+
+
+def _user_encoder(p, table):
+    cls = p.element
+    r = P.registration_of(cls)
+    if not isinstance(cls, type) or r is None or r.kind != 'message':
+        def refuse(value, state):
+            raise _no_transform(value, P.UserDefined)
+        return _EMPTY, refuse
+    if r.not_portable:
+        def refuse(value, state):
+            raise _Failed('"%s" is not portable' % (r.path,))
+        return _EMPTY, refuse
+    members = []
+
+    def encode(value, state):
+        if not isinstance(value, cls):
+            raise _no_transform(value, P.UserDefined)
+        out = {}
+        try:
+            for name, ok, fn in members:
+                x = getattr(value, name)
+                out[name] = x if type(x) in ok else fn(x, state)
+        except Exception as e:
+            f = _failed(e)
+            f.path.append('.' + name)
+            raise f
+        return out
+    entry = (_EMPTY, encode)
+    table.early(p, entry)
+    for name, t in r.schema.items():
+        ok, fn = table.child(t)
+        members.append((name, ok, fn))
+    return entry
+
+
+def _pointer_encoder(p, table):
+    eok, efn = table.child(p.element)
+
+    def encode(value, state):
+        return state.pointer(value, eok, efn)
+    return _NONE, encode
+
+
+def _any_encoder(p, table):
+    return _NONE, _encode_any
+
+
+def _encode_any(value, state):
+    t = type(value)
+    if t is tuple:
+        if len(value) != 2 or not isinstance(value[1], P.Portable):
+            raise _no_transform(value, P.Any)
+        value, portable = value
+        signature = portable.signature()
+        entry = _encoders.cache.get(signature) or _encoders.get(portable)
+    else:
+        if t is Incognito:
+            if type(value.type_name) is not str:
+                raise _Failed('incognito without a type name')
+            return [value.type_name, value.decoded_word, state.incognito(value)]
+        r = getattr(t, _REGISTRATION, None)
+        if r is None or r.kind != 'message':
+            raise _no_transform(value, P.Any)
+        signature = r.path
+        entry = _encoders.cache.get(signature)
+        if entry is None:
+            entry = _encoders.get(registry.def_type(r.target))
+    ok, fn = entry
+    frames = state.frames
+    refs = []
+    frames.append(refs)
+    try:
+        word = value if type(value) in ok else fn(value, state)
+    finally:
+        frames.pop()
+    if refs:
+        state.anys.append(refs)
+        if frames:
+            frames[-1].append(refs)
+    return [signature, word, refs]
+
+
+_encoders = _Table({
+    P.Boolean: _scalar_encoder([bool]),
+    P.Integer2: _scalar_encoder([int], _int_convert),
+    P.Integer4: _scalar_encoder([int], _int_convert),
+    P.Integer8: _scalar_encoder([int], _int_convert),
+    P.Unsigned2: _scalar_encoder([int], _int_convert),
+    P.Unsigned4: _scalar_encoder([int], _int_convert),
+    P.Unsigned8: _scalar_encoder([int], _int_convert),
+    P.Byte: _scalar_encoder([int], _int_convert),
+    P.Float4: _scalar_encoder([float, int], _float_convert),
+    P.Float8: _scalar_encoder([float, int], _float_convert),
+    P.Rune: _scalar_encoder([str]),
+    P.Unicode: _scalar_encoder([str]),
+    P.Character: _scalar_encoder([], _bytes_convert),
+    P.String: _scalar_encoder([], _bytes_convert),
+    P.Block: _scalar_encoder([], _block_convert),
+    P.ClockTime: _text_encoder((int, float), timetext.clock_to_text),
+    P.TimeSpan: _text_encoder((int, float), timetext.span_to_text),
+    P.WorldTime: _text_encoder(datetime.datetime, timetext.world_to_text),
+    P.TimeDelta: _text_encoder(datetime.timedelta, timetext.delta_to_text),
+    P.UUID: _uuid_encoder,
+    P.Enumeration: _enum_encoder,
+    P.Address: _address_encoder,
+    P.TargetAddress: _address_encoder,
+    P.Word: _word_encoder,
+    P.Type: _type_encoder,
+    P.Any: _any_encoder,
+    P.VectorOf: _sequence_encoder((list, tuple)),
+    P.DequeOf: _sequence_encoder((collections.deque, list, tuple)),
+    P.SetOf: _sequence_encoder((set, frozenset)),
+    P.ArrayOf: _sequence_encoder((list, tuple), fixed=True),
+    P.MapOf: _map_encoder,
+    P.UserDefined: _user_encoder,
+    P.PointerTo: _pointer_encoder,
+})
+
+
+# Decoding: builders return (ok, fn, fill, cls); fill is set for classes only
+# (fill(instance, word, state) sets the members, so that a pointer can register
+# the instance before its members refer back to it).
+
+def _scalar_decoder(ok_types, convert=_no_convert):
+    def build(p, table):
+        ok = frozenset(ok_types) | _NONE
+        pc = type(p)
+
+        def decode(word, state):
+            value = convert(word)
+            if value is _MISSING:
+                raise _no_transform(word, pc)
+            return value
+        return ok, decode, None, None
+    return build
+
+
+def _float_word(word):
+    if type(word) is int:
+        return float(word)
+    return _MISSING
+
+
+def _bytes_word(word):
+    if type(word) is str:
+        try:
+            return word.encode('latin-1')
+        except UnicodeEncodeError:
+            raise _Failed('not a byte string')
+    return _MISSING
+
+
+def _block_word(word):
+    if type(word) is str:
+        try:
+            return bytearray(base64.b64decode(word, validate=True))
+        except (binascii.Error, ValueError):
+            raise _Failed('not base64')
+    return _MISSING
+
+
+def _text_decoder(from_text):
+    def build(p, table):
+        pc = type(p)
+
+        def decode(word, state):
+            if type(word) is not str:
+                raise _no_transform(word, pc)
+            try:
+                return from_text(word)
+            except ConversionError as e:
+                raise _Failed(str(e))
+        return _NONE, decode, None, None
+    return build
+
+
+def _uuid_decoder(p, table):
+    def decode(word, state):
+        if type(word) is not str:
+            raise _no_transform(word, P.UUID)
+        try:
+            return uuid.UUID(word)
+        except ValueError:
+            raise _Failed('not a UUID "%s"' % (word,))
+    return _NONE, decode, None, None
+
+
+def _enum_decoder(p, table):
+    members = p.element.__members__
+
+    def decode(word, state):
+        if type(word) is not str:
+            raise _no_transform(word, P.Enumeration)
+        m = members.get(word)
+        if m is None:
+            raise _Failed('undefined enum "%s"' % (word,))
+        return m
+    return _NONE, decode, None, None
+
+
+def _address_decoder(p, table):
+    pc = type(p)
+
+    def decode(word, state):
+        hook = state.address_in
+        if hook is not None:
+            return hook(word)
+        if type(word) is list and {*map(type, word)} <= _INT:
+            return tuple(word)
+        raise _no_transform(word, pc)
+    return _NONE, decode, None, None
+
+
+def _word_decoder(p, table):
+    def decode(word, state):
+        return word
+    return _NONE, decode, None, None
+
+
+def _type_decoder(p, table):
+    def decode(word, state):
+        if type(word) is not str:
+            raise _no_transform(word, P.Type)
+        target = registry.lookup_path(word)
+        if target is not None:
+            return target
+        try:
+            return registry.signature_to_portable(word)
+        except Exception:       # not loaded here, or not a signature at all
+            return TypeNotBound(module_name=word)
+    return _NONE, decode, None, None
+
+
+def _sequence_decoder(make):
+    def build(p, table):
+        eok, efn = table.child(p.element)[:2]
+        pc = type(p)
+
+        def decode(word, state):
+            if type(word) is not list:
+                raise _no_transform(word, pc)
+            if {*map(type, word)} <= eok:
+                return make(word)
+            out = []
+            try:
+                for w in word:
+                    out.append(w if type(w) in eok else efn(w, state))
+                return make(out)
+            except Exception as e:
+                f = _failed(e)
+                if len(out) < len(word):
+                    f.path.append('[%d]' % len(out))
+                raise f
+        return _EMPTY, decode, None, None
+    return build
+
+
+def _array_decoder(p, table):
+    eok, efn = table.child(p.element)[:2]
+    size = p.size
+    element = p.element
+
+    def decode(word, state):
+        if type(word) is not list:
+            raise _no_transform(word, P.ArrayOf)
+        if len(word) > size:
+            word = word[:size]
+        if {*map(type, word)} <= eok:
+            out = list(word)
+        else:
+            out = []
+            try:
+                for w in word:
+                    out.append(w if type(w) in eok else efn(w, state))
+            except Exception as e:
+                f = _failed(e)
+                f.path.append('[%d]' % len(out))
+                raise f
+        if len(out) < size:
+            if size - len(out) > _MOST_PADDING:
+                raise _Failed('array [%d] vs type [%d]' % (len(out), size))
+            while len(out) < size:
+                out.append(registry.make(element))
+        return out
+    return _EMPTY, decode, None, None
+
+
+def _map_decoder(p, table):
+    kok, kfn = table.child(p.key)[:2]
+    vok, vfn = table.child(p.value)[:2]
+
+    def decode(word, state):
+        if type(word) is not list:
+            raise _no_transform(word, P.MapOf)
+        if {*map(type, word)} <= _LIST:
+            try:
+                out = dict(word)
+            except (TypeError, ValueError):
+                pass
+            else:
+                if {*map(type, out)} <= kok and {*map(type, out.values())} <= vok:
+                    return out
+        out = {}
+        i = 0
+        try:
+            for i, pair in enumerate(word):
+                if type(pair) is not list or len(pair) != 2:
+                    raise _Failed('not a [key, value] pair')
+                k, v = pair
+                out[k if type(k) in kok else kfn(k, state)] = (
+                    v if type(v) in vok else vfn(v, state))
+        except Exception as e:
+            f = _failed(e)
+            f.path.append('[%d]' % i)
+            raise f
+        return out
+    return _EMPTY, decode, None, None
+
+
+def _user_decoder(p, table):
+    cls = p.element
+    r = P.registration_of(cls)
+    if not isinstance(cls, type) or r is None or r.kind != 'message' or r.not_portable:
+        def refuse(word, state):
+            if r is not None and r.not_portable:
+                raise _Failed('"%s" is not portable' % (r.path,))
+            raise _no_transform(word, P.UserDefined)
+        return _EMPTY, refuse, None, None
+    members = {}
+    plain = cls.__setattr__ is object.__setattr__
+
+    def fill(instance, word, state):
+        if plain:
+            d = instance.__dict__
+            try:
+                for name, w in word.items():
+                    m = members.get(name)
+                    if m is not None:
+                        d[name] = w if type(w) in m[0] else m[1](w, state)
+            except Exception as e:
+                f = _failed(e)
+                f.path.append('.' + name)
+                raise f
+        else:
+            try:
+                for name, w in word.items():
+                    m = members.get(name)
+                    if m is not None:
+                        setattr(instance, name, w if type(w) in m[0] else m[1](w, state))
+            except Exception as e:
+                f = _failed(e)
+                f.path.append('.' + name)
+                raise f
+
+    def decode(word, state):
+        if type(word) is not dict:
+            raise _no_transform(word, P.UserDefined)
+        instance = _construct(cls)
+        fill(instance, word, state)
+        return instance
+    entry = (_EMPTY, decode, fill, cls)
+    table.early(p, entry)
+    for name, t in r.schema.items():
+        # A member whose name is shadowed by a class-level data descriptor
+        # must be set with setattr.
+        if plain and hasattr(getattr(cls, name, None), '__set__'):
+            plain = False
+        members[name] = table.child(t)[:2]
+    return entry
+
+
+def _pointer_decoder(p, table):
+    element = table.child(p.element)
+
+    def decode(word, state):
+        if type(word) is not str:
+            raise _no_transform(word, P.PointerTo)
+        return state.pointer(word, element)
+    return _NONE, decode, None, None
+
+
+def _any_decoder(p, table):
+    return _NONE, _decode_any, None, None
+
+
+def _decode_any(word, state):
+    if type(word) is not list or len(word) != 3 or type(word[0]) is not str or type(
+            word[2]) is not list:
+        raise _Failed('not an Any triple')
+    signature, w, aliases = word
+    entry = _anys.get(signature)
+    if entry is None:
+        try:
+            portable = registry.signature_to_portable(signature)
+        except Exception:       # not loaded here, or not a signature at all
+            table = state.table
+            saved = {a: table[a] for a in aliases if type(a) is str and a in table}
+            return Incognito(type_name=signature, decoded_word=w, saved_pointers=saved)
+        ok, fn = _decoders.get(portable)[:2]
+        entry = _anys[signature] = (portable, ok, fn, isinstance(portable, P.UserDefined))
+    portable, ok, fn, user = entry
+    value = w if type(w) in ok else fn(w, state)
+    if user:
+        return value
+    return (value, portable)
+
+
+_anys = {}      # signature -> (canonical portable, ok, fn, is a class)
+
+_decoders = _Table({
+    P.Boolean: _scalar_decoder([bool]),
+    P.Integer2: _scalar_decoder([int]),
+    P.Integer4: _scalar_decoder([int]),
+    P.Integer8: _scalar_decoder([int]),
+    P.Unsigned2: _scalar_decoder([int]),
+    P.Unsigned4: _scalar_decoder([int]),
+    P.Unsigned8: _scalar_decoder([int]),
+    P.Byte: _scalar_decoder([int]),
+    P.Float4: _scalar_decoder([float], _float_word),
+    P.Float8: _scalar_decoder([float], _float_word),
+    P.Rune: _scalar_decoder([str]),
+    P.Unicode: _scalar_decoder([str]),
+    P.Character: _scalar_decoder([], _bytes_word),
+    P.String: _scalar_decoder([], _bytes_word),
+    P.Block: _scalar_decoder([], _block_word),
+    P.ClockTime: _text_decoder(timetext.text_to_clock),
+    P.TimeSpan: _text_decoder(timetext.text_to_span),
+    P.WorldTime: _text_decoder(timetext.text_to_world),
+    P.TimeDelta: _text_decoder(timetext.text_to_delta),
+    P.UUID: _uuid_decoder,
+    P.Enumeration: _enum_decoder,
+    P.Address: _address_decoder,
+    P.TargetAddress: _address_decoder,
+    P.Word: _word_decoder,
+    P.Type: _type_decoder,
+    P.Any: _any_decoder,
+    P.VectorOf: _sequence_decoder(list),
+    P.DequeOf: _sequence_decoder(collections.deque),
+    P.SetOf: _sequence_decoder(set),
+    P.ArrayOf: _array_decoder,
+    P.MapOf: _map_decoder,
+    P.UserDefined: _user_decoder,
+    P.PointerTo: _pointer_decoder,
+})
+
+
+# The public surface.
+
+def _portable(portable):
+    if isinstance(portable, P.Portable):
+        return portable
+    try:
+        return registry.def_type(portable)
+    except PointConstructionError as e:
+        raise CodecUsageError('not a type (%s)' % (e,))
+
+
+def _encode_word(value, portable, state):
+    entry = _encoders.cache.get(portable.signature()) if isinstance(
+        portable, P.Portable) else None
+    if entry is None:
+        entry = _encoders.get(_portable(portable))
+    ok, fn = entry
+    try:
+        word = value if type(value) in ok else fn(value, state)
+        state.finish()
+    except Exception as e:
+        raise _message('encode', _failed(e)) from e
+    return word
+
+
+def _decode_word(word, portable, state):
+    entry = _decoders.cache.get(portable.signature()) if isinstance(
+        portable, P.Portable) else None
+    if entry is None:
+        entry = _decoders.get(_portable(portable))
+    ok, fn = entry[:2]
+    try:
+        return word if type(word) in ok else fn(word, state)
+    except Exception as e:
+        raise _message('decode', _failed(e)) from e
+
+
+def value_to_word(value, portable, address_out=None):
+    """The JSON word (lists, dicts, str, numbers...) of a value of a portable type.
+
+    The per-type conversion without the shipment: a value holding
+    ``PointerTo`` data cannot be written this way.  Raises CodecRuntimeError.
+    """
+    state = _Encoding(address_out)
+    word = _encode_word(value, portable, state)
+    if state.table:
+        raise CodecRuntimeError('cannot encode (pointers need a shipment)')
+    return word
+
+
+def word_to_value(word, portable, address_in=None):
+    """The value of a portable type read from its JSON word (e.g. from ``json.loads``).
+
+    Lists and dicts of the word may be reused in the value.  Raises
+    CodecRuntimeError.
+    """
+    return _decode_word(word, portable, _Decoding({}, address_in))
+
+
+class CodecJson(object):
+    """Encodes values of portable types as JSON shipments, and decodes them.
+
+    ``pretty_format=True`` sorts keys and indents by 4; otherwise the text is
+    compact (separators ``,`` and ``:``).  The optional ``address_out`` /
+    ``address_in`` of ``encode``/``decode`` map every Address/TargetAddress
+    value to the word written and from the word read (default: the address
+    tuple as a JSON array of ints).
+    """
+
+    def __init__(self, pretty_format=False):
+        self.pretty_format = pretty_format
+        if pretty_format:
+            self._dumps = json.JSONEncoder(sort_keys=True, indent=4,
+                                           separators=(',', ': ')).encode
+        else:
+            self._dumps = json.JSONEncoder(separators=(',', ':'),
+                                           check_circular=False).encode
+
+    def encode(self, value, portable, address_out=None):
+        """The JSON text of ``value`` of type ``portable``; raises CodecRuntimeError."""
+        state = _Encoding(address_out)
+        word = _encode_word(value, portable, state)
+        if state.table:
+            shipment = {'value': word, 'pointer': state.table}
+        else:
+            shipment = {'value': word}
+        try:
+            return self._dumps(shipment)
+        except (TypeError, ValueError, RecursionError) as e:
+            raise CodecRuntimeError('cannot encode (%s)' % (
+                'too deeply nested' if isinstance(e, RecursionError) else e,)) from e
+
+    def decode(self, text, portable, address_in=None):
+        """The value of type ``portable`` held in a JSON text; raises CodecRuntimeError."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise CodecUsageError('cannot decode a %s' % (type(text).__name__,))
+        try:
+            shipment = json.loads(text)
+        except ValueError as e:
+            raise CodecRuntimeError('cannot decode (%s)' % (e,)) from e
+        except RecursionError as e:
+            raise CodecRuntimeError('cannot decode (too deeply nested)') from e
+        if type(shipment) is not dict or 'value' not in shipment:
+            raise CodecRuntimeError('cannot decode (not a shipment)')
+        pointers = shipment.get('pointer')
+        if pointers is None:
+            table = {}
+        else:
+            try:
+                table = dict(pointers)
+                if not all(type(a) is str for a in table):
+                    raise ValueError()
+            except (TypeError, ValueError) as e:
+                raise CodecRuntimeError('cannot decode (bad pointer table)') from e
+        return _decode_word(shipment['value'], portable, _Decoding(table, address_in))
