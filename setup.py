@@ -38,7 +38,7 @@ setup(
         'pyOpenSSL',
     ],
     extras_require={
-        'test': ['hypothesis'],
+        'test': ['hypothesis', 'sphinx'],
         'doc': ['sphinx'],
     },
     # Console scripts are registered when their modules exist:

@@ -1,3 +1,14 @@
-"""Processes: the process entry point lc.create, its command line, and (later) ProcessObject."""
+"""Processes: the process entry point lc.create, its command line, home and role,
+and (later) ProcessObject."""
 
-__all__ = []
+from ..runtime.storage import File, Folder, remove_folder, remove_contents
+from .command_line import CommandLine, CL, ProcessOrigin, ScopeOfDirectory
+from .entry import (create, FAULTY_EXIT, DEFAULT_HOME, HomeRole, resource_folder, model_folder,
+                    tmp_folder, resource_path, model_path, tmp_path)
+
+__all__ = [
+    'File', 'Folder', 'remove_folder', 'remove_contents',
+    'CommandLine', 'CL', 'ProcessOrigin', 'ScopeOfDirectory',
+    'create', 'FAULTY_EXIT', 'DEFAULT_HOME', 'HomeRole', 'resource_folder', 'model_folder',
+    'tmp_folder', 'resource_path', 'model_path', 'tmp_path',
+]
