@@ -220,15 +220,7 @@ class Point(object):
 
     def send(self, message, to):
         """Send ``message`` to the object at address ``to``; never blocks."""
-        message, r = prepare(message, self)
-        if message is _DROP:
-            return
-        if r is not None and L.threshold <= L.USER_LOG.OBJECT:
-            mine = self._registration
-            if r.message_trail and (mine is None or mine.message_trail):
-                self.log(L.USER_TAG.SENT, 'Sent %s to <%s>' % (
-                    type(message).__name__, A.address_text(to)))
-        deliver(message, to, self.object_address)
+        self.forward(message, to, self.object_address)
 
     def reply(self, message):
         self.send(message, self.return_address)
@@ -241,9 +233,13 @@ class Point(object):
         if r is not None and L.threshold <= L.USER_LOG.OBJECT:
             mine = self._registration
             if r.message_trail and (mine is None or mine.message_trail):
-                self.log(L.USER_TAG.SENT, 'Forward %s to <%s> (from <%s>)' % (
-                    type(message).__name__, A.address_text(to),
-                    A.address_text(return_address)))
+                if return_address is self.object_address:
+                    text = 'Sent %s to <%s>' % (type(message).__name__, A.address_text(to))
+                else:
+                    text = 'Forward %s to <%s> (from <%s>)' % (
+                        type(message).__name__, A.address_text(to),
+                        A.address_text(return_address))
+                self.log(L.USER_TAG.SENT, text)
         deliver(message, to, return_address)
 
     # Creating and ending.
