@@ -116,13 +116,6 @@ def _flatten(items):
             yield i
 
 
-def _dispatch_type(t):
-    try:
-        return registry.def_type(t)
-    except PointConstructionError:
-        raise
-
-
 def _handler(cls, state, p):
     """Find ``<Class>[_<STATE>]_<Tag>``: the class's module first, then others."""
     prefix = cls.__name__ if state is None else '%s_%s' % (cls.__name__, state.__name__)
@@ -151,7 +144,7 @@ def bind_stateless(cls, dispatch=(), return_type=None, entry_point=None, **kw):
     """Register a Stateless machine with its dispatch table."""
     matching = []
     for t in _flatten(dispatch):
-        p = _dispatch_type(t)
+        p = registry.def_type(t)
         matching.append((p, _handler(cls, None, p)))
     r = bind_point(cls, return_type=return_type, entry_point=entry_point, **kw)
     r.dispatch = DispatchTable(cls, {None: (matching, [])}, stateful=False)
@@ -172,8 +165,8 @@ def bind_statemachine(cls, dispatch=None, return_type=None, entry_point=None, **
                 not isinstance(saving_types, (tuple, list)):
             raise PointConstructionError('state "%s" of "%s": matching and saving must be tuples'
                                          % (getattr(state, '__name__', state), cls.__qualname__))
-        matching = [_dispatch_type(t) for t in _flatten(matching_types)]
-        saving = [_dispatch_type(t) for t in _flatten(saving_types)]
+        matching = [registry.def_type(t) for t in _flatten(matching_types)]
+        saving = [registry.def_type(t) for t in _flatten(saving_types)]
         both = set(p.signature() for p in matching) & set(p.signature() for p in saving)
         if both:
             raise PointConstructionError('state "%s" of "%s": %s both matched and saved' % (

@@ -156,12 +156,9 @@ def Sequentially_Returned(self, message):
     _next_item(self)
 
 
-def Sequentially_T1(self, message):
-    _stop_all(self, TimedOut(message))
-
-
-def Sequentially_Stop(self, message):
-    _stop_all(self, Aborted())
+# Timing out and stopping work the same way for both.
+Sequentially_T1 = Concurrently_T1
+Sequentially_Stop = Concurrently_Stop
 
 
 bind(Sequentially, (Start, Returned, T1, Stop), return_type=P.VectorOf(P.Any()),
