@@ -38,6 +38,8 @@ from .runtime.bind import (bind, bind_message, bind_routine, bind_point, bind_st
 from .runtime.start import PB, start_up, tear_down, channel, open_channel, drop_channel
 from .runtime.library import *          # noqa: F401,F403 (names listed in its __all__)
 from .runtime import library as _library
+from .net import *                      # noqa: F401,F403
+from . import net as _net
 from .process import *                  # noqa: F401,F403
 from . import process as _process
 
@@ -70,4 +72,4 @@ __all__ = [
     'no_ending',
     'bind', 'bind_message', 'bind_routine', 'bind_point', 'bind_stateless', 'bind_statemachine',
     'PB', 'start_up', 'tear_down', 'channel', 'open_channel', 'drop_channel',
-] + list(_library.__all__) + list(_process.__all__)
+] + list(_library.__all__) + list(_net.__all__) + list(_process.__all__)

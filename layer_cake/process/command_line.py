@@ -16,19 +16,16 @@ writes a value the way the decoding reads it (for parents starting children).
 """
 
 import enum
-import importlib
 import inspect
-import json
 import os
 
 from ..types import portable as P
 from ..types import registry
-from ..types.codec import CodecJson, value_to_word, word_to_value
-from ..types.errors import CodecError, ConversionError, PointConstructionError
-from ..types.incognito import TypeNotBound
+from ..types.argument import decode_argument, encode_argument  # noqa: F401 (re-exported)
 from ..runtime.log import USER_LOG
+from ..net.ipp import HostPort, ScopeOfDirectory
 
-__all__ = ['CommandLine', 'CL', 'ProcessOrigin', 'ScopeOfDirectory']
+__all__ = ['CommandLine', 'CL', 'ProcessOrigin']
 
 
 class ProcessOrigin(enum.Enum):
@@ -40,27 +37,11 @@ class ProcessOrigin(enum.Enum):
     START_CHILD = 5
 
 
-class ScopeOfDirectory(enum.Enum):
-    """The reach of a directory; a smaller value is a wider scope (network.md §1)."""
-    WAN = 1
-    LAN = 2
-    HOST = 3
-    GROUP = 4
-    PROCESS = 5
-    LIBRARY = 6
-
-
 registry.register_enum(ProcessOrigin)
-registry.register_enum(ScopeOfDirectory)
 
 
 class CommandLine(object):
-    """The framework flags every layer-cake process accepts (runtime.md §15.3).
-
-    ``connect_to_directory`` and ``accept_directories_at`` carry a host/port
-    pair; until the network layer's ``HostPort`` is available down here they
-    are typed ``Word`` (the decoded JSON fragment, passed through).
-    """
+    """The framework flags every layer-cake process accepts (runtime.md §15.3)."""
 
     def __init__(self, debug_level: USER_LOG = None, full_output: bool = False,
                  child_process: bool = False, origin: ProcessOrigin = None,
@@ -72,7 +53,7 @@ class CommandLine(object):
                  dump_types: bool = False, output_file: str = None, keep_logs: bool = False,
                  help: bool = False, role_file: str = None,
                  directory_scope: ScopeOfDirectory = None,
-                 connect_to_directory: P.Word = None, accept_directories_at: P.Word = None,
+                 connect_to_directory: HostPort = None, accept_directories_at: HostPort = None,
                  encrypted_process: bool = False):
         self.debug_level = debug_level
         self.full_output = full_output
@@ -217,95 +198,6 @@ def function_schema(function):
 
 
 FRAMEWORK = P.registration_of(CommandLine).schema
-
-
-# Values.
-
-_TEXT_LIKE = (P.Unicode, P.String, P.Character, P.Rune, P.Block, P.Enumeration, P.WorldTime,
-              P.ClockTime, P.TimeSpan, P.TimeDelta, P.UUID, P.Type)
-
-
-def _needs_shipment(portable, seen=None):
-    """True for a type that holds PointerTo or Any somewhere inside."""
-    if isinstance(portable, (P.PointerTo, P.Any)):
-        return True
-    if seen is None:
-        seen = set()
-    if portable.signature() in seen:
-        return False
-    seen.add(portable.signature())
-    if isinstance(portable, P.UserDefined):
-        r = P.registration_of(portable.element)
-        if r is None or r.kind != 'message':
-            return False
-        return any(_needs_shipment(t, seen) for t in r.schema.values())
-    return any(_needs_shipment(c, seen) for c in portable.children())
-
-
-def _reason(e):
-    detail = getattr(e, 'detail', None)
-    return detail if detail else str(e)
-
-
-def _find_type(text):
-    """The registered type named by ``text``, importing its module when needed."""
-    value = word_to_value(text, P.Type())
-    if not isinstance(value, TypeNotBound):
-        return value
-    module, _, _ = text.rpartition('.')
-    while module:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            module, _, _ = module.rpartition('.')
-            continue
-        value = word_to_value(text, P.Type())
-        break
-    if isinstance(value, TypeNotBound):
-        raise ConversionError('type "%s" is not registered' % (text,))
-    return value
-
-
-def decode_argument(text, portable):
-    """The value of a command-line text for a parameter of type ``portable``.
-
-    ``text`` None is a flag without a value: True for booleans, else None.
-    Raises ValueError with the reason.
-    """
-    portable = registry.def_type(portable)
-    if text is None:
-        return True if isinstance(portable, P.Boolean) else None
-    try:
-        if isinstance(portable, P.Type):
-            return _find_type(text)
-        if isinstance(portable, _TEXT_LIKE):
-            return word_to_value(text, portable)
-        if _needs_shipment(portable):
-            return CodecJson().decode(text, portable)
-        return word_to_value(json.loads(text), portable)
-    except (CodecError, ConversionError, PointConstructionError, ValueError,
-            RecursionError) as e:
-        raise ValueError(_reason(e)) from e
-
-
-def encode_argument(value, portable):
-    """The command-line text of a value of type ``portable`` (what decode_argument reads).
-
-    Raises ValueError with the reason.
-    """
-    try:
-        portable = registry.def_type(portable)
-        if isinstance(portable, _TEXT_LIKE):
-            word = value_to_word(value, portable)
-            if word is None:
-                raise ValueError('null')
-            return word
-        if _needs_shipment(portable):
-            return CodecJson().encode(value, portable)
-        return json.dumps(value_to_word(value, portable))
-    except (CodecError, ConversionError, PointConstructionError, TypeError,
-            RecursionError) as e:
-        raise ValueError(_reason(e)) from e
 
 
 # Applying a schema to the flags.

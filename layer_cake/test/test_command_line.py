@@ -167,11 +167,11 @@ class FrameworkTests(unittest.SynchronousTestCase):
                                    'origin': lc.ProcessOrigin.RUN_CHILD})
 
     def test_directory_flags(self):
-        """--directory-scope takes a ScopeOfDirectory name; --connect-to-directory a JSON word."""
+        """--directory-scope takes a ScopeOfDirectory name; --connect-to-directory a HostPort."""
         a = parse(['--directory-scope=LIBRARY',
                    '--connect-to-directory={"host": "127.0.0.1", "port": 1}'])
         self.assertEqual(a.framework.directory_scope, lc.ScopeOfDirectory.LIBRARY)
-        self.assertEqual(a.framework.connect_to_directory, {'host': '127.0.0.1', 'port': 1})
+        self.assertEqual(a.framework.connect_to_directory, lc.HostPort('127.0.0.1', 1))
 
     def test_words_are_positional(self):
         """Words are kept in order for the main object's positional arguments."""

@@ -1,0 +1,17 @@
+"""Networking: listen/connect with framed messages, remote addresses, HTTP."""
+
+from .ipp import (HostPort, LocalPort, LOCAL_HOST, DIRECTORY_PORT, DIRECTORY_AT_HOST,
+                  DIRECTORY_AT_LAN, equal_ipp, ScopeOfHost, local_private_other,
+                  ScopeOfDirectory)
+from .messages import (EndOfTransport, ReForm, ListenForStream, ConnectStream, Listening,
+                       NotListening, Accepted, NotAccepted, Connected, NotConnected, Close,
+                       Closed)
+from .http_messages import HttpMethod, HttpRequest, HttpResponse, FormRequest
+
+__all__ = [
+    'HostPort', 'LocalPort', 'LOCAL_HOST', 'DIRECTORY_PORT', 'DIRECTORY_AT_HOST',
+    'DIRECTORY_AT_LAN', 'equal_ipp', 'ScopeOfHost', 'local_private_other', 'ScopeOfDirectory',
+    'EndOfTransport', 'ReForm', 'ListenForStream', 'ConnectStream', 'Listening', 'NotListening',
+    'Accepted', 'NotAccepted', 'Connected', 'NotConnected', 'Close', 'Closed',
+    'HttpMethod', 'HttpRequest', 'HttpResponse', 'FormRequest',
+]
