@@ -7,6 +7,7 @@ from .messages import (EndOfTransport, ReForm, ListenForStream, ConnectStream, L
                        NotListening, Accepted, NotAccepted, Connected, NotConnected, Close,
                        Closed)
 from .http_messages import HttpMethod, HttpRequest, HttpResponse, FormRequest
+from .listen_connect import listen, connect, stop_listening
 
 __all__ = [
     'HostPort', 'LocalPort', 'LOCAL_HOST', 'DIRECTORY_PORT', 'DIRECTORY_AT_HOST',
@@ -14,4 +15,5 @@ __all__ = [
     'EndOfTransport', 'ReForm', 'ListenForStream', 'ConnectStream', 'Listening', 'NotListening',
     'Accepted', 'NotAccepted', 'Connected', 'NotConnected', 'Close', 'Closed',
     'HttpMethod', 'HttpRequest', 'HttpResponse', 'FormRequest',
+    'listen', 'connect', 'stop_listening',
 ]

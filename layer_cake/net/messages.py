@@ -193,10 +193,24 @@ class OpenKeep(object):
     """Transport-internal: reserved for keep-alive negotiation (never delivered)."""
 
 
+class Hello(object):
+    """Transport-internal: the first frame each end writes (never delivered).
+
+    Each end reports the connection open (``Accepted``/``Connected``) only
+    when the other end's Hello has arrived, so a peer that does not speak
+    the protocol (or a failed TLS handshake) never produces an open
+    connection, and the listener learns of a client that has not yet spoken.
+    """
+
+    def __init__(self, version: int = 1):
+        self.version = version
+
+
 for _c in (ListenForStream, ConnectStream, StopListening, Listening, NotListening, Accepted,
-           NotAccepted, Connected, NotConnected, Close, Closed, KeepAlive, StillThere, OpenKeep):
+           NotAccepted, Connected, NotConnected, Close, Closed, KeepAlive, StillThere, OpenKeep,
+           Hello):
     registry.bind_message(_c)
 del _c
 
 # Consumed by the transport, never delivered to application objects.
-TRANSPORT_MESSAGES = (KeepAlive, StillThere, OpenKeep)
+TRANSPORT_MESSAGES = (KeepAlive, StillThere, OpenKeep, Hello)

@@ -54,6 +54,12 @@ class RuntimeTestCase(unittest.SynchronousTestCase):
                     clock=self.clock)
         self.addCleanup(lc.tear_down)
 
+    def mktemp_folder(self):
+        import os
+        folder = self.mktemp()
+        os.makedirs(folder)
+        return folder
+
     def channel(self):
         ch = lc.open_channel()
         self.addCleanup(lc.drop_channel, ch)
@@ -97,3 +103,63 @@ class RuntimeTestCase(unittest.SynchronousTestCase):
         if isinstance(m, Watchdog):
             self.fail('nothing arrived within %s s' % (seconds,))
         return m
+
+
+class Child(object):
+    """A test program run as a real child process, its stdout read line by line."""
+
+    def __init__(self, test, module, *arguments, env=None):
+        import os
+        import queue
+        import subprocess
+        import sys
+        environment = dict(os.environ)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        environment['PYTHONPATH'] = root + os.pathsep + environment.get('PYTHONPATH', '')
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', module] + list(arguments), stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=environment,
+            cwd=test.mktemp_folder())
+        self.pid = self.process.pid
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        test.addCleanup(self.kill)
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line.decode('utf-8', 'replace').rstrip('\n'))
+        self.lines.put(None)
+
+    def line_starting(self, prefix, seconds=WATCHDOG_SECONDS):
+        """The first line starting with ``prefix`` (fails the test after ``seconds``)."""
+        import queue
+        import time
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError('no line starting %r within %s s' % (prefix, seconds))
+            if line is None:
+                raise AssertionError('process ended before printing %r' % (prefix,))
+            if line.startswith(prefix):
+                return line
+
+    def port(self):
+        return int(self.line_starting('port ').split()[1])
+
+    def kill(self, sig=None):
+        import signal
+        if self.process.poll() is None:
+            try:
+                import os
+                os.kill(self.pid, sig or signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            self.process.wait(WATCHDOG_SECONDS)
+        except Exception:
+            pass
+        if self.process.stdout is not None:
+            self.process.stdout.close()

@@ -133,6 +133,10 @@ class _Encoding(object):
 
     def incognito(self, value):
         """The alias list of an Incognito's triple; its saved pointers join the table."""
+        if value.address_book:
+            adopt = getattr(self.address_out, 'adopt', None)
+            if adopt is not None:
+                adopt(value.address_book)
         saved = value.saved_pointers
         if not saved:
             return []
@@ -830,7 +834,12 @@ def _decode_any(word, state):
         except Exception:       # not loaded here, or not a signature at all
             table = state.table
             saved = {a: table[a] for a in aliases if type(a) is str and a in table}
-            return Incognito(type_name=signature, decoded_word=w, saved_pointers=saved)
+            # A network hook knows the frame's address book; the Incognito keeps
+            # it so that relaying the value carries its addresses along.
+            book = getattr(state.address_in, 'book', None)
+            return Incognito(type_name=signature, decoded_word=w, saved_pointers=saved,
+                             address_book={k: list(a) for k, a in book.items()}
+                             if book else None)
         ok, fn = _decoders.get(portable)[:2]
         entry = _anys[signature] = (portable, ok, fn, isinstance(portable, P.UserDefined))
     portable, ok, fn, user = entry

@@ -1,0 +1,256 @@
+"""The frame format of framed connections (network.md §4) and address rewriting (§3.2).
+
+A frame is ``<h>,<b>,<t>\\n`` followed by ``t`` bytes of payload and ``\\n``.
+The payload is the header (JSON: destination path, return address), the body
+(the message encoded as Any by the runtime's one JSON codec) and the address
+book (JSON: placeholder key -> address, for addresses inside the body).
+
+Addresses are tuples of ids read right to left (see
+:mod:`layer_cake.runtime.address`).  Leaving through proxy ``p``, an address
+ending in ``p`` has that id replaced by the marker 0; arriving through proxy
+``q``, a trailing 0 is removed and anything else gets ``q`` appended.  So a
+return path grows hop by hop, and an address that comes home is the plain
+local address again.  An address reduced to nothing means "the object that
+owns this end of the connection" (the local termination).
+
+Nothing here touches sockets or the reactor: :class:`FrameParser` is fed bytes
+and :func:`encode_frame` returns them.
+"""
+
+import itertools
+import json
+import os
+
+from ..types import portable as P
+from ..types.codec import CodecJson
+from ..types.errors import CodecError
+
+FRAME_LIMIT = 1 << 20           # payload bytes
+SIZE_LINE_LIMIT = 23            # characters before the newline
+
+_ANY = P.Any()
+_codec = CodecJson()
+_loads = json.loads
+_dumps = json.JSONEncoder(separators=(',', ':'), check_circular=False).encode
+
+# Placeholder keys must not collide with keys carried in from another process
+# (an Incognito relayed here keeps its sender's keys), so ours carry a token.
+_token = os.urandom(4).hex()
+_keys = itertools.count(1)
+
+
+class FrameError(Exception):
+    """Input that is not a frame; the connection must be closed."""
+
+
+class FrameParser(object):
+    """Splits a byte stream into (header, body, book) payload parts.
+
+    ``feed`` returns every complete frame so far and raises FrameError on
+    the first malformed one; a declared size is checked against the limit
+    before any of its payload is kept.
+    """
+
+    def __init__(self, limit=FRAME_LIMIT):
+        self._limit = limit
+        self._buffer = b''
+        self._sizes = None      # (h, b, t) of the frame whose payload is awaited
+
+    def feed(self, data):
+        buffer = self._buffer + data if self._buffer else data
+        frames = []
+        position = 0
+        end = len(buffer)
+        while True:
+            sizes = self._sizes
+            if sizes is None:
+                newline = buffer.find(b'\n', position, position + SIZE_LINE_LIMIT + 1)
+                if newline < 0:
+                    if end - position > SIZE_LINE_LIMIT:
+                        raise FrameError('size line longer than %d characters' % (
+                            SIZE_LINE_LIMIT,))
+                    _check_partial(buffer[position:end])
+                    break
+                sizes = self._sizes = _size_line(buffer[position:newline], self._limit)
+                position = newline + 1
+            h, b, t = sizes
+            if end - position < t + 1:
+                break
+            stop = position + t
+            if buffer[stop] != 10:
+                raise FrameError('no newline after the payload')
+            frames.append((buffer[position:position + h], buffer[position + h:position + h + b],
+                           buffer[position + h + b:stop]))
+            position = stop + 1
+            self._sizes = None
+        self._buffer = buffer[position:] if position < end else b''
+        return frames
+
+
+def _check_partial(text):
+    """Fail early on a size line that is already wrong before its newline."""
+    wrong = text.translate(None, b'0123456789,')
+    if wrong:
+        raise FrameError('unexpected %r in the size line' % (wrong[:1],))
+
+
+def _size_line(line, limit):
+    if line.translate(None, b'0123456789,'):
+        raise FrameError('unexpected characters in the size line %r' % (line[:SIZE_LINE_LIMIT],))
+    fields = line.split(b',')
+    if len(fields) != 3:
+        raise FrameError('size line has %d fields, not 3' % (len(fields),))
+    if not all(fields):
+        raise FrameError('empty field in the size line')
+    h, b, t = (int(f) for f in fields)
+    if t > limit:
+        raise FrameError('oversize frame (%d bytes, limit %d)' % (t, limit))
+    if h > t or h + b > t:
+        raise FrameError('inconsistent offsets (%d,%d,%d)' % (h, b, t))
+    return h, b, t
+
+
+def pack(header, body, book):
+    """The bytes of one frame from its three encoded parts; FrameError when too big."""
+    t = len(header) + len(body) + len(book)
+    if t > FRAME_LIMIT:
+        raise FrameError('oversize frame (%d bytes, limit %d)' % (t, FRAME_LIMIT))
+    return b'%d,%d,%d\n%b%b%b\n' % (len(header), len(body), t, header, body, book)
+
+
+# Address rewriting at a proxy.
+
+def address_out(address, proxy_id):
+    """The wire form (a list) of a local address leaving through ``proxy_id``."""
+    if address is None:
+        return None
+    if len(address) == 1 and address[0] == 0:
+        return []                               # the null address stays null
+    if address[-1] == proxy_id:
+        return list(address[:-1]) + [0]
+    return list(address)
+
+
+def address_in(word, proxy_id, termination):
+    """The local address of a wire address arriving through ``proxy_id``.
+
+    ``termination`` is the address of the local end's owner (what an address
+    reduced to nothing designates).
+    """
+    if word is None:
+        return None
+    if type(word) is not list or not all(type(i) is int and i >= 0 for i in word):
+        raise FrameError('malformed address %r' % (word,))
+    if not word:
+        return (0,)
+    if word[-1] == 0:
+        rest = tuple(word[:-1])
+        return rest if rest else termination
+    return tuple(word) + (proxy_id,)
+
+
+class _Outbound(object):
+    """The codec's address hook for one encode: placeholders into the book."""
+
+    __slots__ = ('proxy_id', 'book')
+
+    def __init__(self, proxy_id):
+        self.proxy_id = proxy_id
+        self.book = None
+
+    def __call__(self, address):
+        if address is None:
+            return None
+        key = '%x:%s' % (next(_keys), _token)
+        if self.book is None:
+            self.book = []
+        self.book.append([key, address_out(address, self.proxy_id)])
+        return key
+
+    def adopt(self, address_book):
+        """Carry an Incognito's addresses (already local) into this frame's book."""
+        if self.book is None:
+            self.book = []
+        for key, address in address_book.items():
+            self.book.append([key, address_out(tuple(address), self.proxy_id)])
+
+
+class _Inbound(object):
+    """The codec's address hook for one decode: placeholders out of the book."""
+
+    __slots__ = ('book',)
+
+    def __init__(self, book):
+        self.book = book
+
+    def __call__(self, key):
+        if key is None:
+            return None
+        try:
+            return self.book[key]
+        except (KeyError, TypeError):
+            raise FrameError('address %r is not in the address book' % (key,))
+
+
+def encode_frame(message, to_path, return_address, proxy_id):
+    """The frame carrying ``message`` to ``to_path`` (far-end terms) from ``return_address``.
+
+    Raises CodecError when the message cannot be encoded.
+    """
+    hook = _Outbound(proxy_id)
+    body = _codec.encode(message, _ANY, address_out=hook).encode('utf-8')
+    header = b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
+        _dumps(list(to_path)).encode('ascii'),
+        _dumps(address_out(return_address, proxy_id)).encode('ascii'))
+    book = _dumps({'value': hook.book}).encode('utf-8') if hook.book else b''
+    return pack(header, body, book)
+
+
+def relay_frame(to_path, return_word, book_words, body, proxy_id):
+    """Re-frame a body that passes through this process without being decoded."""
+    header = b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
+        _dumps(list(to_path)).encode('ascii'),
+        _dumps(address_out(return_word, proxy_id)).encode('ascii'))
+    if book_words:
+        book = _dumps({'value': [[k, address_out(a, proxy_id)]
+                                 for k, a in book_words.items()]}).encode('utf-8')
+    else:
+        book = b''
+    return pack(header, body, book)
+
+
+def read_header(header, proxy_id, termination):
+    """(to_path, return_address) of an arriving frame, in local terms.
+
+    ``to_path`` is a tuple; empty means the local termination.
+    """
+    try:
+        word = _loads(header)['value']
+        to_word = word['to_address']
+        return_word = word['return_address']
+    except (ValueError, TypeError, KeyError) as e:
+        raise FrameError('bad header (%s)' % (e,))
+    if type(to_word) is not list or not all(type(i) is int and i > 0 for i in to_word):
+        raise FrameError('malformed destination %r' % (to_word,))
+    return tuple(to_word), address_in(return_word, proxy_id, termination)
+
+
+def read_book(book, proxy_id, termination):
+    """{key: local address} of an arriving frame's address book."""
+    if not book:
+        return {}
+    try:
+        entries = _loads(book)['value']
+        return {k: address_in(a, proxy_id, termination) for k, a in entries}
+    except FrameError:
+        raise
+    except (ValueError, TypeError, KeyError) as e:
+        raise FrameError('bad address book (%s)' % (e,))
+
+
+def read_body(body, book):
+    """The message in an arriving frame's body; its addresses come from ``book``."""
+    try:
+        return _codec.decode(body, _ANY, address_in=_Inbound(book))
+    except CodecError as e:
+        raise FrameError('cannot decode the body (%s)' % (e,))

@@ -1,0 +1,249 @@
+"""``lc.listen``, ``lc.connect`` and ``lc.stop_listening`` (network.md §2).
+
+The calls return at once; the work happens on the reactor thread, in the
+:class:`Network` add-on, and the outcome reaches the caller (the
+controller) as a message.  The add-on also remembers every listener and
+connection so that process shutdown closes them all.
+"""
+
+import uuid
+
+from twisted.internet import error as E
+from twisted.internet import protocol
+
+from ..runtime import engine
+from ..runtime import log as L
+from ..runtime import point
+from ..runtime import start
+from .endpoint import error_code_of, error_text_of
+from .ipp import HostPort
+from .messages import (ConnectStream, ListenForStream, Listening, NotConnected, NotListening)
+from .stream import FramedStream
+
+BACKLOG = 128
+
+
+class ListenFactory(protocol.Factory):
+    """Makes the accepted end of each connection for one listener."""
+
+    def __init__(self, network, controller, listening, make_end):
+        self.network = network
+        self.controller = controller
+        self.listening = listening
+        self.make_end = make_end
+
+    def buildProtocol(self, addr):
+        return self.make_end(self.network, self.controller, self.listening)
+
+
+class ConnectFactory(protocol.ClientFactory):
+    """Makes the connecting end, and reports a connect that failed."""
+
+    def __init__(self, network, controller, request, make_end):
+        self.network = network
+        self.controller = controller
+        self.request = request
+        self.make_end = make_end
+
+    def buildProtocol(self, addr):
+        return self.make_end(self.network, self.controller, self.request)
+
+    def clientConnectionFailed(self, connector, reason):
+        self.network.notify(NotConnected(
+            request=self.request, error_code=error_code_of(reason) or 0,
+            error_text='cannot connect to "%s" (%s)' % (self.request.requested_ipp,
+                                                        error_text_of(reason))),
+            self.controller)
+
+
+def _framed_listener(network, controller, listening):
+    return FramedStream(network, controller, listening, accepted=True)
+
+
+def _framed_connector(network, controller, request):
+    return FramedStream(network, controller, request, accepted=False,
+                        keep_alive=request.keep_alive)
+
+
+class Network(object):
+    """The process's listeners and connections (a runtime add-on)."""
+
+    def __init__(self):
+        self.quiet = True
+        self.point = None
+        self.address = None
+        self._listeners = {}        # lid -> (port, Listening)
+        self._ends = set()
+
+    # The add-on protocol (runtime/start.py).
+
+    def start(self):
+        self.quiet = False
+        self.point = start._enter_quiet('network')
+        self.address = self.point.object_address
+
+    def stop(self):
+        if self.quiet:
+            return
+        if engine.reactor is not None and getattr(engine.reactor, 'running', False):
+            try:
+                engine.call_and_wait(self._close_everything)
+            except Exception:
+                pass
+        self.quiet = True
+        self._listeners.clear()
+        self._ends.clear()
+
+    def _close_everything(self):
+        for port, _ in list(self._listeners.values()):
+            port.stopListening()
+        for end in list(self._ends):
+            if end.transport is not None:
+                end.transport.loseConnection()
+        self.quiet = True
+
+    # Book-keeping for the ends.
+
+    def attached(self, end):
+        self._ends.add(end)
+
+    def opened(self, end):
+        self._ends.add(end)
+
+    def closed(self, end):
+        self._ends.discard(end)
+
+    def notify(self, message, controller):
+        if not self.quiet:
+            point.send(message, controller, self.address)
+
+    # Requests (reactor thread).
+
+    def listen(self, request, controller):
+        ipp = request.requested_ipp
+        if self.quiet:
+            self.notify(NotListening(request=request, error_code=0,
+                                     error_text='cannot listen at "%s" (sockets shutting down)'
+                                     % (ipp,)), controller)
+            return
+        try:
+            make_end = self._listener_kind(request)
+        except ValueError as e:
+            self._not_listening(request, controller, 0, str(e))
+            return
+        placeholder = Listening(request=request, listening_ipp=HostPort(ipp.host, ipp.port),
+                                controller_address=controller)
+        factory = ListenFactory(self, controller, placeholder, make_end)
+        if request.encrypted:
+            from . import tls
+            factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
+        try:
+            port = engine.reactor.listenTCP(ipp.port, factory, backlog=BACKLOG,
+                                            interface=ipp.host or '')
+        except E.CannotListenError as e:
+            cause = e.socketError
+            code = getattr(cause, 'errno', None) or 0
+            text = getattr(cause, 'strerror', None) or str(cause)
+            self._not_listening(request, controller, code, text)
+            return
+        except (OverflowError, ValueError, TypeError, OSError) as e:
+            self._not_listening(request, controller, getattr(e, 'errno', None) or 0, str(e))
+            return
+        bound = port.getHost()
+        placeholder.listening_ipp = HostPort(ipp.host or bound.host, bound.port)
+        self._listeners[request.lid] = (port, placeholder)
+        if L.USER_LOG.TRACE >= L.threshold:
+            self.point.log(L.USER_TAG.TRACE, 'Listening on "%s", requested "%s"%s' % (
+                placeholder.listening_ipp, ipp, ' (encrypted)' if request.encrypted else ''))
+        self.notify(placeholder, controller)
+
+    def _not_listening(self, request, controller, code, text):
+        self.notify(NotListening(request=request, error_code=code,
+                                 error_text='cannot listen at "%s" (%s)' % (
+                                     request.requested_ipp, text)), controller)
+
+    def _listener_kind(self, request):
+        if request.http_server is not None or request.uri_form is not None:
+            from .http_server import http_listener
+            return http_listener(request)
+        return _framed_listener
+
+    def stop_listening(self, lid, controller):
+        entry = self._listeners.pop(lid, None)
+        if entry is None:
+            if L.USER_LOG.WARNING >= L.threshold:
+                self.point.log(L.USER_TAG.WARNING, 'stop listening: unknown listen id %s' % (
+                    lid,))
+            self.notify(NotListening(request=ListenForStream(lid=lid), error_code=0,
+                                     error_text='cannot stop listening (unknown id %s)' % (
+                                         lid,)), controller)
+            return
+        port, listening = entry
+        port.stopListening()
+        self.notify(NotListening(request=listening.request, error_code=0,
+                                 error_text='stopped listening at "%s"' % (
+                                     listening.listening_ipp,)), controller)
+
+    def connect(self, request, controller):
+        ipp = request.requested_ipp
+        if self.quiet:
+            self.notify(NotConnected(request=request, error_code=0,
+                                     error_text='cannot connect to "%s" (sockets shutting down)'
+                                     % (ipp,)), controller)
+            return
+        if request.http_client is not None:
+            from .http_client import http_connector
+            make_end = http_connector
+        else:
+            make_end = _framed_connector
+        factory = ConnectFactory(self, controller, request, make_end)
+        if request.encrypted:
+            from . import tls
+            factory = tls.wrap_client_factory(factory, ipp.host, reactor=engine.reactor)
+        try:
+            engine.reactor.connectTCP(ipp.host, ipp.port, factory, timeout=30)
+        except (OverflowError, ValueError, TypeError, OSError) as e:
+            self.notify(NotConnected(request=request, error_code=0,
+                                     error_text='cannot connect to "%s" (%s)' % (ipp, e)),
+                        controller)
+
+
+network = Network()
+start.add_on(network)
+
+
+# The public calls.
+
+def listen(self, requested_ipp, encrypted=False, http_server=None, uri_form=None,
+           default_to_request=True):
+    """Listen at ``requested_ipp``; ``Listening``/``NotListening`` arrive at ``self``."""
+    lid = uuid.uuid4()
+    request = ListenForStream(lid=lid, requested_ipp=requested_ipp, encrypted=encrypted,
+                              http_server=http_server, uri_form=uri_form,
+                              default_to_request=default_to_request)
+    engine.call(network.listen, request, self.object_address)
+    return lid
+
+
+_UNSET = object()
+
+
+def connect(self, requested_ipp, encrypted=False, keep_alive=False, http_client=None,
+            layer_cake_json=_UNSET, application_json=_UNSET):
+    """Connect to ``requested_ipp``; ``Connected``/``NotConnected`` arrive at ``self``.
+
+    ``application_json`` is another spelling of ``layer_cake_json``.
+    """
+    if layer_cake_json is _UNSET:
+        layer_cake_json = False if application_json is _UNSET else bool(application_json)
+    elif application_json is not _UNSET and bool(application_json) != bool(layer_cake_json):
+        raise TypeError('layer_cake_json and application_json disagree')
+    request = ConnectStream(requested_ipp=requested_ipp, encrypted=encrypted,
+                            keep_alive=keep_alive, http_client=http_client,
+                            layer_cake_json=bool(layer_cake_json))
+    engine.call(network.connect, request, self.object_address)
+
+
+def stop_listening(self, lid):
+    """Close the listener ``lid``; ``NotListening`` arrives at ``self``."""
+    engine.call(network.stop_listening, lid, self.object_address)
