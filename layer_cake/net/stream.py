@@ -51,6 +51,8 @@ class FramedStream(Endpoint, protocol.Protocol):
                     return
         except F.FrameError as e:
             self._break(EndOfTransport.INBOUND_STREAMING, str(e))
+        except Exception as e:      # a defect here must cost one connection, not the process
+            self._break(EndOfTransport.INBOUND_STREAMING, 'cannot receive (%s)' % (e,))
 
     def connectionLost(self, reason=None):
         if self.keeper is not None:
