@@ -165,12 +165,15 @@ class Endpoint(object):
             proxy._alive = False
             A.remove(proxy.object_address[-1])
 
+    def notify_source(self):
+        """The return address of notifications (the proxy; a session for HTTP clients)."""
+        return self.proxy_address if self.proxy is not None else self.network.address
+
     def notify(self, message):
-        """Send a notification to the controller, from the proxy."""
+        """Send a notification to the controller."""
         if self.network.quiet:
             return
-        source = self.proxy_address if self.proxy is not None else self.network.address
-        point.send(message, self.controller, source)
+        point.send(message, self.controller, self.notify_source())
 
     def warn(self, text):
         if L.USER_LOG.WARNING >= L.threshold:
