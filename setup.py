@@ -34,6 +34,7 @@ setup(
         'twisted',
         'zope.interface',
         'service-identity',
+        'cryptography',
         'pyasn1',
         'pyOpenSSL',
     ],

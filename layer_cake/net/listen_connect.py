@@ -136,7 +136,11 @@ class Network(object):
         factory = ListenFactory(self, controller, placeholder, make_end)
         if request.encrypted:
             from . import tls
-            factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
+            try:
+                factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
+            except tls.MaterialError as e:
+                self._not_listening(request, controller, 0, 'no TLS material: %s' % (e,))
+                return
         try:
             port = engine.reactor.listenTCP(ipp.port, factory, backlog=BACKLOG,
                                             interface=ipp.host or '')
@@ -199,7 +203,13 @@ class Network(object):
         factory = ConnectFactory(self, controller, request, make_end)
         if request.encrypted:
             from . import tls
-            factory = tls.wrap_client_factory(factory, ipp.host, reactor=engine.reactor)
+            try:
+                factory = tls.wrap_client_factory(factory, ipp.host, reactor=engine.reactor)
+            except tls.MaterialError as e:
+                self.notify(NotConnected(request=request, error_code=0,
+                                         error_text='cannot connect to "%s" (no TLS material: %s)'
+                                         % (ipp, e)), controller)
+                return
         try:
             engine.reactor.connectTCP(ipp.host, ipp.port, factory, timeout=30)
         except (OverflowError, ValueError, TypeError, OSError) as e:

@@ -362,3 +362,115 @@ class ProcessTests(RuntimeTestCase):
         ch.send(lc.Nak(), ch.object_address)
         m, _ = self.receive(ch)
         self.assertIsInstance(m, lc.Nak)
+
+
+class RecordingRelay(object):
+    """A TCP relay on 127.0.0.1 that keeps every byte it passes on."""
+
+    def __init__(self, test, port):
+        import threading
+        self.target = port
+        self.seen = []
+        self.listener = socket.socket()
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+        test.addCleanup(self.listener.close)
+
+    def _accept(self):
+        import threading
+        try:
+            a, _ = self.listener.accept()
+        except OSError:
+            return
+        b = socket.create_connection(('127.0.0.1', self.target))
+        for x, y in ((a, b), (b, a)):
+            threading.Thread(target=self._pump, args=(x, y), daemon=True).start()
+
+    def _pump(self, x, y):
+        while True:
+            try:
+                data = x.recv(65536)
+            except OSError:
+                data = b''
+            if not data:
+                for s in (x, y):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
+            self.seen.append(data)
+            try:
+                y.sendall(data)
+            except OSError:
+                return
+
+    def wire(self):
+        return b''.join(self.seen)
+
+
+class EncryptedTests(RuntimeTestCase):
+
+    def setUp(self):
+        RuntimeTestCase.setUp(self)
+        saved = os.environ.get('LC_TLS_FOLDER')
+        os.environ['LC_TLS_FOLDER'] = os.path.abspath(self.mktemp())
+
+        def restore():
+            if saved is None:
+                os.environ.pop('LC_TLS_FOLDER', None)
+            else:
+                os.environ['LC_TLS_FOLDER'] = saved
+        self.addCleanup(restore)
+
+    def listener(self, ch, encrypted):
+        lc.listen(ch, lc.HostPort('127.0.0.1', 0), encrypted=encrypted)
+        m, _ = self.receive(ch, lc.Listening, lc.NotListening)
+        self.assertIsInstance(m, lc.Listening)
+        return m.listening_ipp.port
+
+    def test_encrypted_round_trip_hides_the_text(self):
+        """Item 12: encrypted on both ends, messages round-trip and the wire never shows the text."""
+        ch = self.channel()
+        port = self.listener(ch, True)
+        relay = RecordingRelay(self, port)
+        lc.connect(ch, lc.HostPort('127.0.0.1', relay.port), encrypted=True)
+        opened = {}
+        for _ in range(2):
+            m, _ = self.receive(ch, lc.Accepted, lc.Connected)
+            opened[type(m)] = ch.return_address
+        marker = 'plaintext-marker-%s' % (uuid.uuid4(),)
+        ch.send(T.Directions(note=marker), opened[lc.Connected])
+        m, _ = self.receive(ch, T.Directions)
+        self.assertEqual(m.note, marker)
+        ch.reply(T.Directions(note=marker + '-back'))
+        m, _ = self.receive(ch, T.Directions)
+        self.assertEqual(m.note, marker + '-back')
+        self.assertGreater(len(relay.wire()), 0)
+        self.assertNotIn(marker.encode(), relay.wire())
+        self.assertNotIn(b'Directions', relay.wire())
+
+    def test_encrypted_connector_plain_listener(self):
+        """Item 12: an encrypted connect to a plain listener ends in NotConnected; no Accepted."""
+        ch = self.channel()
+        port = self.listener(ch, False)
+        lc.connect(ch, lc.HostPort('127.0.0.1', port), encrypted=True)
+        m, _ = self.receive(ch, lc.Accepted, lc.Connected, lc.NotConnected)
+        self.assertIsInstance(m, lc.NotConnected)
+        self.assertIn('cannot connect', str(m))
+        ch.send(lc.Ack(), ch.object_address)
+        m, _ = self.receive(ch)
+        self.assertIsInstance(m, lc.Ack)
+
+    def test_plain_connector_encrypted_listener(self):
+        """A plain connect to an encrypted listener also ends in NotConnected, with no Accepted."""
+        ch = self.channel()
+        port = self.listener(ch, True)
+        lc.connect(ch, lc.HostPort('127.0.0.1', port))
+        m, _ = self.receive(ch, lc.Accepted, lc.Connected, lc.NotConnected)
+        self.assertIsInstance(m, lc.NotConnected)
+        ch.send(lc.Ack(), ch.object_address)
+        m, _ = self.receive(ch)
+        self.assertIsInstance(m, lc.Ack)
