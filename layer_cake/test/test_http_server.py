@@ -327,3 +327,21 @@ class RestTests(ServerTestCase):
             lc.listen(ch, lc.HostPort('127.0.0.1', 0), uri_form=form)
             m, _ = self.receive(ch, lc.Listening, lc.NotListening)
             self.assertIsInstance(m, lc.NotListening)
+
+
+class WorkerLossTests(RuntimeTestCase):
+
+    def test_worker_dying_mid_request_answers_with_a_fault(self):
+        """A spool worker that ends while handling a request gives the HTTP client a JSON fault."""
+        from layer_cake.test.support import Child
+        server = Child(self, 'layer_cake.test.programs.fragile_server')
+        base = 'http://127.0.0.1:%d' % (server.port(),)
+        self.assertEqual(curl(base + '/Xy?x=2&y=1')[0], 200)
+        status, headers, body = curl(base + '/Xy?x=13&y=1')
+        self.assertGreaterEqual(status, 500)
+        self.assertEqual(headers['content-type'], 'application/json')
+        self.assertIsInstance(lc.CodecJson().decode(body, lc.Any()), lc.Faulted)
+        for _ in range(4):      # the spool carries on with its other worker(s)
+            status, _, body = curl(base + '/Xy?x=3&y=1')
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)['value'][1], [[1.0, 1.0, 1.0]])
