@@ -8,6 +8,8 @@ from .messages import (EndOfTransport, ReForm, ListenForStream, ConnectStream, L
                        Closed)
 from .http_messages import HttpMethod, HttpRequest, HttpResponse, FormRequest
 from .listen_connect import listen, connect, stop_listening
+from .rest import (ResourceDispatch, decode_resource, decode_body, cannot_be_dispatched,
+                   cannot_be_converted)
 
 __all__ = [
     'HostPort', 'LocalPort', 'LOCAL_HOST', 'DIRECTORY_PORT', 'DIRECTORY_AT_HOST',
@@ -16,4 +18,6 @@ __all__ = [
     'Accepted', 'NotAccepted', 'Connected', 'NotConnected', 'Close', 'Closed',
     'HttpMethod', 'HttpRequest', 'HttpResponse', 'FormRequest',
     'listen', 'connect', 'stop_listening',
+    'ResourceDispatch', 'decode_resource', 'decode_body', 'cannot_be_dispatched',
+    'cannot_be_converted',
 ]

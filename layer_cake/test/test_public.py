@@ -37,6 +37,16 @@ PointConstructionError MessageRegistrationError PlatformRequirementError Convers
 NO_SUCH_ADDRESS PEAK_BEFORE_DROPPED DEFAULT_HOME
 """.split()
 
+# network.md §1, §2, §5 and §6 (the names of the networking issue).
+NETWORK_NAMES = """
+HostPort LocalPort LOCAL_HOST equal_ipp ScopeOfDirectory ScopeOfHost local_private_other
+EndOfTransport DIRECTORY_PORT DIRECTORY_AT_HOST DIRECTORY_AT_LAN
+listen connect stop_listening ListenForStream ConnectStream Listening NotListening Accepted
+NotAccepted Connected NotConnected Close Closed
+HttpRequest HttpResponse HttpMethod ReForm FormRequest ResourceDispatch decode_resource
+decode_body cannot_be_dispatched cannot_be_converted
+""".split()
+
 
 class PublicNamesTests(unittest.SynchronousTestCase):
 
@@ -45,6 +55,13 @@ class PublicNamesTests(unittest.SynchronousTestCase):
         missing = [n for n in SPEC_NAMES if not hasattr(lc, n)]
         self.assertEqual(missing, [])
         unlisted = [n for n in SPEC_NAMES if n not in lc.__all__]
+        self.assertEqual(unlisted, [])
+
+    def test_every_network_name_is_exported(self):
+        """Every public name of network.md §1-§6 is an attribute of layer_cake and in __all__."""
+        missing = [n for n in NETWORK_NAMES if not hasattr(lc, n)]
+        self.assertEqual(missing, [])
+        unlisted = [n for n in NETWORK_NAMES if n not in lc.__all__]
         self.assertEqual(unlisted, [])
 
     def test_all_names_resolve_to_their_module_objects(self):
@@ -64,6 +81,13 @@ class PublicNamesTests(unittest.SynchronousTestCase):
         self.assertEqual(lc.PEAK_BEFORE_DROPPED, 16384)
         self.assertEqual(lc.DEFAULT_HOME, '.layer-cake')
         self.assertEqual(lc.FAULTY_EXIT, 71)
+        self.assertEqual(lc.LOCAL_HOST, '127.0.0.1')
+        self.assertEqual(lc.DIRECTORY_PORT, 54195)
+        self.assertEqual(lc.DIRECTORY_AT_HOST, lc.HostPort('127.0.0.1', 54195))
+        self.assertEqual(lc.DIRECTORY_AT_LAN, lc.HostPort('192.168.0.195', 54195))
+        self.assertEqual([(m.name, m.value) for m in lc.EndOfTransport],
+                         [('ON_REQUEST', 1), ('ABANDONED_BY_REMOTE', 2), ('WENT_STALE', 3),
+                          ('OUTBOUND_STREAMING', 4), ('INBOUND_STREAMING', 5)])
 
     def test_no_register(self):
         """There is no lc.register: messages are registered with lc.bind."""
