@@ -108,7 +108,7 @@ class RuntimeTestCase(unittest.SynchronousTestCase):
 class Child(object):
     """A test program run as a real child process, its stdout read line by line."""
 
-    def __init__(self, test, module, *arguments, env=None):
+    def __init__(self, test, module, *arguments, env=None, script=None):
         import os
         import queue
         import subprocess
@@ -117,10 +117,13 @@ class Child(object):
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         environment['PYTHONPATH'] = root + os.pathsep + environment.get('PYTHONPATH', '')
         environment.update(env or {})
+        if script is not None:      # a program file, run in its own folder
+            command, cwd = [sys.executable, os.path.basename(script)], os.path.dirname(script)
+        else:
+            command, cwd = [sys.executable, '-m', module], test.mktemp_folder()
         self.process = subprocess.Popen(
-            [sys.executable, '-m', module] + list(arguments), stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=environment,
-            cwd=test.mktemp_folder())
+            command + list(arguments), stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=environment, cwd=cwd)
         self.pid = self.process.pid
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
