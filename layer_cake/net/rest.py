@@ -85,14 +85,15 @@ class ResourceDispatch(object):
             self._resource[cls.__name__.lower()] = cls
         self._calls = {}        # (class, HttpMethod) -> {frozenset(fields): (f, kv)}
 
-    def add(self, resource, method, f, **kv):
+    def add(self, resource, method, f, /, **kv):
         """Register ``f`` for a resource, a method and the fields named in ``kv``.
 
         Each ``kv`` item names a parameter of ``f`` and its converter (None
         passes the text through).  A URI field is converted as ``c(text)``;
         ``body`` as ``c(body, UserDefined(resource))``; ``header`` and
         ``http`` as ``c(value)``.  The request must carry exactly the URI
-        fields named for ``f`` to be called.
+        fields named for ``f`` to be called.  The first three arguments are
+        positional only, so that a field may be named ``method`` or ``f``.
         """
         if not isinstance(resource, type) or self._resource.get(
                 resource.__name__.lower()) is not resource:
