@@ -55,13 +55,14 @@ class Reply(Point):
 class Slot(object):
     """One request's place in the response order."""
 
-    __slots__ = ('data', 'close', 'reply', 'answered')
+    __slots__ = ('data', 'close', 'reply', 'answered', 'head')
 
-    def __init__(self, data=None, close=False):
+    def __init__(self, data=None, close=False, head=False):
         self.data = data
         self.close = close
         self.reply = None
         self.answered = data is not None
+        self.head = head        # a HEAD request: the response goes without its body
 
 
 class HttpServerEnd(Endpoint, protocol.Protocol):
@@ -113,7 +114,7 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
             e.close = e.close or close
             self._refuse(e)
             return
-        slot = Slot(close=close)
+        slot = Slot(close=close, head=parsed.method == 'HEAD')
         slot.reply = Reply(self, slot)
         point.enter(slot.reply, None, self.proxy_address)
         self._slots.append(slot)
@@ -139,7 +140,10 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
         if self.finished:
             return          # the client has gone; the answer has nowhere to go
         slot.answered = True
-        slot.data = H.response_bytes(message, self._server, close=slot.close)
+        data = H.response_bytes(message, self._server, close=slot.close)
+        if slot.head:
+            data = data.split(b'\r\n\r\n', 1)[0] + b'\r\n\r\n'
+        slot.data = data
         self._flush()
 
     def outbound(self, message, return_address, to_address):

@@ -345,3 +345,37 @@ class WorkerLossTests(RuntimeTestCase):
             status, _, body = curl(base + '/Xy?x=3&y=1')
             self.assertEqual(status, 200)
             self.assertEqual(json.loads(body)['value'][1], [[1.0, 1.0, 1.0]])
+
+
+class HeadAndShutdownTests(ServerTestCase):
+
+    def test_head_has_no_body(self):
+        """A HEAD request is answered with the headers of the response and no body."""
+        ch = self.channel()
+        self.serve(ch)
+        self.answer_in_thread(ch, table_for)
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=WATCHDOG_SECONDS)
+        s.sendall(b'HEAD /Xy?x=2&y=2 HTTP/1.1\r\nHost: a\r\n\r\n'
+                  b'GET /Xy?x=1&y=1 HTTP/1.1\r\nHost: a\r\n\r\n')
+        buffer = b''
+        while buffer.count(b'HTTP/1.1 200') < 2 or not buffer.endswith(b']],[]]}'):
+            data = s.recv(65536)
+            self.assertTrue(data)
+            buffer += data
+        first, second = buffer.split(b'HTTP/1.1 200', 2)[1:]
+        self.assertTrue(first.endswith(b'\r\n\r\n'))
+        self.assertIn(b'Content-Length: ', first)
+        self.assertTrue(second.endswith(b'[[0.25]],[]]}'))
+        s.close()
+
+    def test_tear_down_closes_listeners(self):
+        """Runtime tear-down closes every listener: the port refuses connections afterwards."""
+        ch = self.channel()
+        self.serve(ch)
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=WATCHDOG_SECONDS)
+        self.receive(ch, lc.Accepted)
+        lc.tear_down()
+        self.assertTrue(closed_by_server(s))
+        self.assertRaises(ConnectionRefusedError, socket.create_connection,
+                          ('127.0.0.1', self.port), WATCHDOG_SECONDS)
+        lc.start_up()
