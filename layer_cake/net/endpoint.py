@@ -13,6 +13,7 @@ import errno
 import os
 
 from ..runtime import address as A
+from ..runtime import engine
 from ..runtime import log as L
 from ..runtime import point
 from ..runtime.point import Point
@@ -34,6 +35,15 @@ class Proxy(Point):
 
     def _name(self):
         return self._end.proxy_name
+
+    def _post(self, message, return_address, to_address):
+        # On the reactor thread the frame is written at once, saving a trip
+        # through the ready queue; other threads go through the engine.
+        if engine.reactor_ident is not None and engine.on_reactor_thread():
+            if self._alive:
+                self._end.outbound(message, return_address, to_address)
+        else:
+            engine.post(self, message, return_address, to_address)
 
     def _handle(self, message, return_address, to_address):
         self._end.outbound(message, return_address, to_address)

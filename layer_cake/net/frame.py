@@ -30,7 +30,7 @@ SIZE_LINE_LIMIT = 23            # characters before the newline
 
 _ANY = P.Any()
 _codec = CodecJson()
-_loads = json.loads
+_loads = json.JSONDecoder().decode
 _dumps = json.JSONEncoder(separators=(',', ':'), check_circular=False).encode
 
 # Placeholder keys must not collide with keys carried in from another process
@@ -192,6 +192,18 @@ class _Inbound(object):
             raise FrameError('address %r is not in the address book' % (key,))
 
 
+def _ids(ids):
+    """The JSON array of a list of ints (or null), without the general encoder."""
+    if ids is None:
+        return b'null'
+    return b'[%b]' % (b','.join(b'%d' % (i,) for i in ids),)
+
+
+def _header(to_path, return_address, proxy_id):
+    return b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
+        _ids(to_path), _ids(address_out(return_address, proxy_id)))
+
+
 def encode_frame(message, to_path, return_address, proxy_id):
     """The frame carrying ``message`` to ``to_path`` (far-end terms) from ``return_address``.
 
@@ -199,18 +211,13 @@ def encode_frame(message, to_path, return_address, proxy_id):
     """
     hook = _Outbound(proxy_id)
     body = _codec.encode(message, _ANY, address_out=hook).encode('utf-8')
-    header = b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
-        _dumps(list(to_path)).encode('ascii'),
-        _dumps(address_out(return_address, proxy_id)).encode('ascii'))
     book = _dumps({'value': hook.book}).encode('utf-8') if hook.book else b''
-    return pack(header, body, book)
+    return pack(_header(to_path, return_address, proxy_id), body, book)
 
 
 def relay_frame(to_path, return_word, book_words, body, proxy_id):
     """Re-frame a body that passes through this process without being decoded."""
-    header = b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
-        _dumps(list(to_path)).encode('ascii'),
-        _dumps(address_out(return_word, proxy_id)).encode('ascii'))
+    header = _header(to_path, return_word, proxy_id)
     if book_words:
         book = _dumps({'value': [[k, address_out(a, proxy_id)]
                                  for k, a in book_words.items()]}).encode('utf-8')
@@ -225,7 +232,7 @@ def read_header(header, proxy_id, termination):
     ``to_path`` is a tuple; empty means the local termination.
     """
     try:
-        word = _loads(header)['value']
+        word = _loads(header.decode('utf-8'))['value']
         to_word = word['to_address']
         return_word = word['return_address']
     except (ValueError, TypeError, KeyError) as e:
@@ -240,7 +247,7 @@ def read_book(book, proxy_id, termination):
     if not book:
         return {}
     try:
-        entries = _loads(book)['value']
+        entries = _loads(book.decode('utf-8'))['value']
         return {k: address_in(a, proxy_id, termination) for k, a in entries}
     except FrameError:
         raise

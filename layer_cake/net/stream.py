@@ -37,6 +37,13 @@ class FramedStream(Endpoint, protocol.Protocol):
     # Twisted's side.
 
     def connectionMade(self):
+        # Frames are small request/response exchanges: do not wait to coalesce.
+        no_delay = getattr(self.transport, 'setTcpNoDelay', None)
+        if no_delay is not None:
+            try:
+                no_delay(True)
+            except Exception:
+                pass
         self.network.attached(self)
         self.enter_proxy()
         self._write_message(_HELLO, (), self.proxy_address)
