@@ -204,6 +204,16 @@ _TRAILER = 'trailer'
 _DEAD = 'dead'
 
 
+class Continue(object):
+    """A parser item: a request asked ``Expect: 100-continue`` before its body."""
+
+    def __repr__(self):
+        return 'CONTINUE'
+
+
+CONTINUE = Continue()
+
+
 class RequestParser(object):
     """An HTTP/1.x request parser fed with whatever bytes arrive.
 
@@ -443,6 +453,7 @@ class RequestParser(object):
             if codings != [b'chunked']:
                 raise self._error(501, 'unsupported transfer coding "%s"' % (
                     ', '.join(c.decode('iso-8859-1') for c in codings),))
+            self._expecting(out)
             self._state = _CHUNK_SIZE
             return
         found = set()
@@ -464,7 +475,14 @@ class RequestParser(object):
             self._complete(out, b'')
             return
         self._left = length
+        self._expecting(out)
         self._state = _LENGTH
+
+    def _expecting(self, out):
+        """A client waiting for ``100 Continue`` before it sends the body gets told to."""
+        if self._http == 'HTTP/1.1' and any(
+                v.strip(b' \t').lower() == b'100-continue' for v in self._values(b'expect')):
+            out.append(CONTINUE)
 
     def _chunk_size(self, line):
         m = _SIZE_LINE.match(line)

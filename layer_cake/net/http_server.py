@@ -97,7 +97,10 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
         for item in items:
             if self._closing:
                 break
-            if isinstance(item, H.HttpError):
+            if item is H.CONTINUE:
+                if not self._slots:         # nothing earlier still to be answered
+                    self.transport.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+            elif isinstance(item, H.HttpError):
                 self._refuse(item)
             else:
                 self._request(item)

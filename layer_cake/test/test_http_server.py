@@ -379,3 +379,26 @@ class HeadAndShutdownTests(ServerTestCase):
         self.assertRaises(ConnectionRefusedError, socket.create_connection,
                           ('127.0.0.1', self.port), WATCHDOG_SECONDS)
         lc.start_up()
+
+
+class ContinueTests(ServerTestCase):
+
+    def test_expect_continue_is_answered(self):
+        """A client that sends Expect: 100-continue is told to go on before it sends its body."""
+        ch = self.channel()
+        self.serve(ch)
+        self.answer_in_thread(ch, table_for)
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=WATCHDOG_SECONDS)
+        s.sendall(b'POST /Xy HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Type: '
+                  b'application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n')
+        interim = b''
+        while not interim.endswith(b'\r\n\r\n'):
+            data = s.recv(1)
+            self.assertTrue(data)
+            interim += data
+        self.assertEqual(interim, b'HTTP/1.1 100 Continue\r\n\r\n')
+        s.sendall(b'x=2&y=1')
+        status, _, body, _ = read_response(s)
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)['value'][1], [[0.25, 0.25]])
+        s.close()
