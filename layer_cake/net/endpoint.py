@@ -18,7 +18,7 @@ from ..runtime import log as L
 from ..runtime import point
 from ..runtime.point import Point
 from .ipp import HostPort
-from .messages import Accepted, Closed, Connected, EndOfTransport, NotConnected
+from .messages import Accepted, Close, Closed, Connected, EndOfTransport, NotConnected
 
 
 class Proxy(Point):
@@ -133,6 +133,15 @@ class Endpoint(object):
         """Remember why this end is closing (the first reason wins)."""
         if self._ending is None:
             self._ending = (reason, note, error_code, message)
+
+    def close_on_request(self, message):
+        """End the connection for a ``Close`` (or ``Stop``) sent to it; queued output goes first."""
+        if isinstance(message, Close):
+            self.set_ending(EndOfTransport.ON_REQUEST, message.note, message.error_code,
+                            message.message)
+        else:
+            self.set_ending(EndOfTransport.ON_REQUEST)
+        self.transport.loseConnection()
 
     def report_closed(self, failure=None):
         """The transport has gone: one Closed, or NotConnected if it never opened."""

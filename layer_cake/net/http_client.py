@@ -70,7 +70,7 @@ class HttpClientEnd(Endpoint, protocol.Protocol):
     def outbound(self, message, return_address, to_address):
         """A message sent to the raw proxy: Close/Stop end the connection at once."""
         if isinstance(message, (Close, Stop)):
-            self._close_now(message)
+            self.close_on_request(message)
             return
         self.enqueue(message, return_address)
 
@@ -89,7 +89,7 @@ class HttpClientEnd(Endpoint, protocol.Protocol):
             message, sender = self._queue[0]
             if isinstance(message, Close):
                 self._queue.popleft()
-                self._close_now(message)
+                self.close_on_request(message)
                 return
             try:
                 data = H.request_bytes(message, self._prefix, self._json, self._host)
@@ -100,14 +100,6 @@ class HttpClientEnd(Endpoint, protocol.Protocol):
                 continue
             self._on_wire = True
             self.transport.write(data)
-
-    def _close_now(self, message):
-        if isinstance(message, Close):
-            self.set_ending(EndOfTransport.ON_REQUEST, message.note, message.error_code,
-                            message.message)
-        else:
-            self.set_ending(EndOfTransport.ON_REQUEST)
-        self.transport.loseConnection()
 
     # Responses.
 

@@ -26,7 +26,7 @@ from ..runtime.point import Point
 from ..types import registry
 from . import http_codec as H
 from .endpoint import Endpoint
-from .messages import Close, EndOfTransport
+from .messages import Close
 
 API_SERVER = 'Layer-Cake-API-server/1.0'
 REST_SERVER = 'Layer-Cake-REST-server/1.0'
@@ -154,12 +154,7 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
         if self.finished:
             return
         if isinstance(message, (Close, Stop)):
-            if isinstance(message, Close):
-                self.set_ending(EndOfTransport.ON_REQUEST, message.note, message.error_code,
-                                message.message)
-            else:
-                self.set_ending(EndOfTransport.ON_REQUEST)
-            self.transport.loseConnection()
+            self.close_on_request(message)
             return
         # Upstream applications may answer the connection: the oldest request takes it.
         for slot in self._slots:

@@ -115,12 +115,7 @@ class FramedStream(Endpoint, protocol.Protocol):
             return
         to_path = to_address[:-1]
         if not to_path and type(message) in (Close, Stop):
-            if isinstance(message, Close):
-                self.set_ending(EndOfTransport.ON_REQUEST, message.note, message.error_code,
-                                message.message)
-            else:
-                self.set_ending(EndOfTransport.ON_REQUEST)
-            self.transport.loseConnection()
+            self.close_on_request(message)
             return
         self._write_message(message, to_path, return_address)
 
