@@ -11,6 +11,7 @@ that connection without decoding it.
 from twisted.internet import protocol
 
 from ..runtime import address as A
+from ..runtime import engine
 from ..runtime import point
 from ..runtime.messages import Stop
 from ..types.errors import CodecError
@@ -60,6 +61,7 @@ class FramedStream(Endpoint, protocol.Protocol):
             self._break(EndOfTransport.INBOUND_STREAMING, str(e))
         except Exception as e:      # a defect here must cost one connection, not the process
             self._break(EndOfTransport.INBOUND_STREAMING, 'cannot receive (%s)' % (e,))
+        engine.drain_now()
 
     def connectionLost(self, reason=None):
         if self.keeper is not None:

@@ -106,6 +106,16 @@ def _drain():
         _draining = False
 
 
+def drain_now():
+    """Run queued handlers now (reactor thread; for I/O callbacks that just queued work).
+
+    Saves the reactor turn a scheduled drain would wait for; a drain
+    already in progress is left to finish the queue.
+    """
+    if _ready and not _draining:
+        _drain()
+
+
 def call(f, *args):
     """Run ``f(*args)`` on the reactor thread (now, if already there)."""
     if threading.get_ident() == reactor_ident:
