@@ -402,3 +402,25 @@ class ContinueTests(ServerTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)['value'][1], [[0.25, 0.25]])
         s.close()
+
+
+class ClientAgainstServerTests(ServerTestCase):
+
+    def test_layer_cake_client_gets_typed_tables(self):
+        """Item 21: a layer_cake_json client (and an application_json one) gets the typed 3x2 table."""
+        ch = self.channel()
+        self.serve(ch)
+        self.answer_in_thread(ch, table_for)
+        for flag in ('layer_cake_json', 'application_json'):
+            client = self.channel()
+            lc.connect(client, lc.HostPort('127.0.0.1', self.port), http_client='/',
+                       **{flag: True})
+            m, _ = self.receive(client, lc.Connected, lc.NotConnected)
+            self.assertIsInstance(m, lc.Connected)
+            session = client.return_address
+            client.send(Xy(x=2, y=3), session)
+            m, _ = self.receive(client, list[list[float]])
+            self.assertEqual(m, [[0.25, 0.25]] * 3)
+            self.assertEqual(client.received_type, table_type)
+            client.send(lc.Close(), session)
+            self.receive(client, lc.Closed)
