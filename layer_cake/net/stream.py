@@ -52,6 +52,7 @@ class FramedStream(Endpoint, protocol.Protocol):
     def dataReceived(self, data):
         if self._broken:
             return
+        held = engine.hold()
         try:
             for part in self._parser.feed(data):
                 self._inbound(*part)
@@ -61,7 +62,8 @@ class FramedStream(Endpoint, protocol.Protocol):
             self._break(EndOfTransport.INBOUND_STREAMING, str(e))
         except Exception as e:      # a defect here must cost one connection, not the process
             self._break(EndOfTransport.INBOUND_STREAMING, 'cannot receive (%s)' % (e,))
-        engine.drain_now()
+        finally:
+            engine.release(held)
 
     def connectionLost(self, reason=None):
         if self.keeper is not None:
