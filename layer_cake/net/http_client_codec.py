@@ -21,6 +21,9 @@ from ..types.argument import encode_argument
 from ..types.codec import CodecJson
 from ..types.errors import CodecError, PointConstructionError
 from .http_messages import HttpMethod, HttpRequest, HttpResponse
+from .http_wire import (
+    CHUNK_SIZE, CONTROL, DEAD, FORM_TYPE, JSON_TYPE, LENGTH, TEXT_TYPE, TOKEN,
+    MessageParser, decode_text, shown, store, transfer_codings)
 
 __all__ = [
     'USER_AGENT', 'CLIENT_QUEUE_LIMIT', 'HEADER_LIMIT', 'BODY_LIMIT',
@@ -40,16 +43,8 @@ BODY_LIMIT = 16 * 1024 * 1024
 # A chunk-size line, extensions included.
 CHUNK_LINE_LIMIT = 4096
 
-FORM_TYPE = 'application/x-www-form-urlencoded'
-JSON_TYPE = 'application/json'
-TEXT_TYPE = 'text/plain; charset=utf-8'
-
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _VERSION = re.compile(r'HTTP/[0-9]\.[0-9]\Z')
-# Control characters other than HTAB: never allowed in a field value or reason.
-_CONTROL = re.compile(rb'[\x00-\x08\x0a-\x1f\x7f]')
 _STATUS_LINE = re.compile(rb'HTTP/([0-9])\.([0-9]) +([0-9]{3})(?: (.*))?\Z', re.S)
-_SIZE_LINE = re.compile(rb'([0-9A-Fa-f]+)[ \t]*(?:;.*)?\Z', re.S)
 _DIGITS = re.compile(r'[0-9]+\Z')
 # Methods whose responses cannot be read without knowing the request.
 _UNFRAMED = ('HEAD', 'CONNECT')
@@ -74,10 +69,10 @@ def _field(name, value):
         raw_name = name.encode('ascii')
     except UnicodeEncodeError:
         raw_name = b''
-    if not _TOKEN.match(raw_name):
+    if not TOKEN.match(raw_name):
         raise ValueError('header name "%s" is not a token' % (name,))
     raw_value = value.strip(' \t').encode('utf-8')
-    if _CONTROL.search(raw_value):
+    if CONTROL.search(raw_value):
         raise ValueError('value of header "%s" holds control characters' % (name,))
     return raw_name + b': ' + raw_value + b'\r\n'
 
@@ -111,7 +106,7 @@ def _body_of(body):
 def _request(method, target, http, fields, body):
     if isinstance(method, HttpMethod):
         method = method.name
-    if not isinstance(method, str) or not _TOKEN.match(method.encode('ascii', 'replace')):
+    if not isinstance(method, str) or not TOKEN.match(method.encode('ascii', 'replace')):
         raise ValueError('method "%s" is not a token' % (method,))
     if method.upper() in _UNFRAMED:
         # A HEAD response has fields that promise a body it does not carry,
@@ -282,46 +277,12 @@ class _Malformed(Exception):
     """Internal: raised inside the parser, reported as a ResponseError item."""
 
 
-def _decode_text(raw):
-    """Header text: UTF-8 when it is, else ISO-8859-1 (which never fails)."""
-    try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError:
-        return raw.decode('iso-8859-1')
-
-
-def _shown(raw, most=60):
-    """A short printable form of an offending line, for explanations."""
-    text = repr(bytes(raw[:most]))
-    return text + ('...' if len(raw) > most else '')
-
-
-def _store(fields, spelling, name, value):
-    """Last wins, whatever the case of the name; the last spelling is kept.
-
-    ``spelling`` maps each lower-case name to the key it has in ``fields``.
-    """
-    lower = name.lower()
-    old = spelling.get(lower)
-    if old is not None:
-        del fields[old]
-    spelling[lower] = name
-    fields[name] = value
-
-
-# Parser states.
+# The parser's own states; the others are http_wire's.
 _STATUS = 'status line'
-_HEADER = 'header'
-_LENGTH = 'body'
-_CHUNK_SIZE = 'chunk size'
-_CHUNK_DATA = 'chunk data'
-_CHUNK_END = 'chunk end'
-_TRAILER = 'trailer'
 _UNTIL_CLOSE = 'body until close'
-_DEAD = 'dead'
 
 
-class ResponseParser(object):
+class ResponseParser(MessageParser):
     """An HTTP/1.x response parser fed with whatever bytes arrive.
 
     ``feed`` and ``connection_lost`` return lists of complete
@@ -332,14 +293,18 @@ class ResponseParser(object):
     :func:`request_bytes` refuses HEAD (and CONNECT).
     """
 
-    def __init__(self):
-        self._buffer = bytearray()
-        self._scanned = 0           # no LF in _buffer[:_scanned]
-        self._state = _STATUS
-        self._begin()
+    _start = _STATUS
+    _failure = _Malformed
+    # The status line counts in the header block, which has no other limits.
+    _block_limit = HEADER_LIMIT
+    _chunk_line_limit = CHUNK_LINE_LIMIT
+    _body_limit = BODY_LIMIT
+    _header_block = 'response header'
+    _trailer_block = 'response trailer'
+    _unended_chunk = 'chunk data not followed by CRLF'
 
     def _begin(self):
-        self._used = 0              # bytes of the current header/trailer block
+        MessageParser._begin(self)
         self._http = None
         self._status = None
         self._reason = None
@@ -348,28 +313,11 @@ class ResponseParser(object):
         self._header = {}
         self._trailer = {}
         self._spelling = {}         # lower-case name -> key, of the block being read
-        self._body = bytearray()
-        self._left = 0
-
-    # Input.
-
-    def feed(self, data):
-        """Take more bytes; the responses they complete."""
-        if self._state is _DEAD:
-            return []
-        self._buffer += data
-        out = []
-        try:
-            self._run(out)
-        except _Malformed as e:
-            self._die()
-            out.append(ResponseError(str(e)))
-        return out
 
     def connection_lost(self):
         """The stream ended: completes a close-delimited body, else reports a cut response."""
         state = self._state
-        if state is _DEAD:
+        if state is DEAD:
             return []
         rest = bytes(self._buffer)
         body = bytes(self._body)
@@ -381,141 +329,65 @@ class ResponseParser(object):
         return [ResponseError('connection closed in the middle of a response (%s)' % (
             state,))]
 
-    def _die(self):
-        self._state = _DEAD
-        self._buffer = bytearray()
-        self._body = bytearray()
-        self._scanned = 0
+    def _failed(self, error):
+        return ResponseError(str(error))
 
-    # The machine.
+    def _error(self, status, reason):
+        """The client answers no one, so the status a server would send is dropped."""
+        return _Malformed(reason)
 
-    def _run(self, out):
-        while True:
-            state = self._state
-            if state is _STATUS:
-                line = self._line(HEADER_LIMIT, 'response header block')
-                if line is None:
-                    return
-                if line:
-                    self._status_line(line)
-                    self._state = _HEADER
-            elif state is _HEADER:
-                line = self._line(HEADER_LIMIT, 'response header block')
-                if line is None:
-                    return
-                if line:
-                    self._field_line(line, self._header)
-                else:
-                    self._end_of_header(out)
-            elif state is _LENGTH:
-                if not self._take():
-                    return
-                out.append(self._complete(bytes(self._body)))
-            elif state is _CHUNK_SIZE:
-                line = self._line(CHUNK_LINE_LIMIT, 'chunk size line', count=False)
-                if line is None:
-                    return
-                self._chunk_size(line)
-            elif state is _CHUNK_DATA:
-                if not self._take():
-                    return
-                self._state = _CHUNK_END
-            elif state is _CHUNK_END:
-                if not self._chunk_end():
-                    return
-            elif state is _TRAILER:
-                line = self._line(HEADER_LIMIT, 'response trailer block')
-                if line is None:
-                    return
-                if line:
-                    self._field_line(line, self._trailer)
-                else:
-                    out.append(self._complete(bytes(self._body)))
-            elif state is _UNTIL_CLOSE:
-                if len(self._body) + len(self._buffer) > BODY_LIMIT:
-                    raise _Malformed('response body over %d bytes' % (BODY_LIMIT,))
-                self._body += self._buffer
-                self._buffer = bytearray()
-                return
-            else:
-                return
+    def _long_body(self):
+        return _Malformed('response body over %d bytes' % (BODY_LIMIT,))
 
-    def _line(self, limit, what, count=True):
-        """The next line without its end (CRLF or LF), or None until one is complete.
+    _long_chunked_body = _long_body
 
-        A line that would take its block (or itself, when not ``count``-ed)
-        over ``limit`` bytes is an error whether or not its end has arrived,
-        so the outcome does not depend on the split points.
-        """
-        room = limit - self._used if count else limit
-        buffer = self._buffer
-        end = buffer.find(b'\n', self._scanned)
-        if end < 0:
-            if len(buffer) > room:
-                raise _Malformed('%s over %d bytes' % (what, limit))
-            self._scanned = len(buffer)
-            return None
-        if end + 1 > room:
-            raise _Malformed('%s over %d bytes' % (what, limit))
-        line = bytes(buffer[:end])
-        del buffer[:end + 1]
-        self._scanned = 0
-        if count:
-            self._used += end + 1
-        if line.endswith(b'\r'):
-            line = line[:-1]
-        return line
+    def _other_state(self, state):
+        if state is _UNTIL_CLOSE:
+            if len(self._body) + len(self._buffer) > BODY_LIMIT:
+                raise self._long_body()
+            self._body += self._buffer
+            self._buffer = bytearray()
+        return False
 
-    def _take(self):
-        """Move up to ``_left`` bytes into the body; True when all have arrived."""
-        n = min(self._left, len(self._buffer))
-        if n:
-            self._body += self._buffer[:n]
-            del self._buffer[:n]
-            self._left -= n
-        return self._left == 0
+    def _read_start_line(self):
+        return self._block_line(self._header_block)
 
-    def _status_line(self, line):
+    def _start_line(self, line):
+        """The status line: version, status code and reason phrase."""
         m = _STATUS_LINE.match(line)
         if m is None:
-            raise _Malformed('malformed status line %s' % (_shown(line),))
+            raise _Malformed('malformed status line %s' % (shown(line),))
         major, minor, code, reason = m.groups()
         if major != b'1':
-            raise _Malformed('unsupported HTTP version in status line %s' % (_shown(line),))
+            raise _Malformed('unsupported HTTP version in status line %s' % (shown(line),))
         code = int(code)
         if not 100 <= code <= 599:
             raise _Malformed('status code %d out of range' % (code,))
         reason = reason or b''
-        if _CONTROL.search(reason):
-            raise _Malformed('control characters in reason phrase %s' % (_shown(reason),))
+        if CONTROL.search(reason):
+            raise _Malformed('control characters in reason phrase %s' % (shown(reason),))
         self._http = 'HTTP/%s.%s' % (major.decode(), minor.decode())
         self._status = code
-        self._reason = _decode_text(reason.strip(b' \t'))
+        self._reason = decode_text(reason.strip(b' \t'))
 
-    def _field_line(self, line, fields):
+    def _field_line(self, line, trailer):
+        fields = self._trailer if trailer else self._header
         if line[:1] in (b' ', b'\t'):
             # obs-fold: a continuation of the previous field, read as one space.
             if not self._raw:
                 raise _Malformed('continuation line %s with no field before it' % (
-                    _shown(line),))
+                    shown(line),))
             value = line.strip(b' \t')
-            if _CONTROL.search(value):
-                raise _Malformed('control characters in header line %s' % (_shown(line),))
+            if CONTROL.search(value):
+                raise _Malformed('control characters in header line %s' % (shown(line),))
             name, old = self._raw[-1]
             joined = old + b' ' + value if old else value
             self._raw[-1] = (name, joined)
-            _store(fields, self._spelling, name.decode('ascii'), _decode_text(joined))
+            store(fields, self._spelling, name.decode('ascii'), decode_text(joined))
             return
-        name, colon, value = line.partition(b':')
-        if not colon:
-            raise _Malformed('header line without a colon %s' % (_shown(line),))
-        if not _TOKEN.match(name):
-            raise _Malformed('malformed header name in %s' % (_shown(line),))
-        value = value.strip(b' \t')
-        if _CONTROL.search(value):
-            raise _Malformed('control characters in header line %s' % (_shown(line),))
+        name, value = self._split_field(line)
         self._raw.append((name, value))
-        _store(fields, self._spelling, name.decode('ascii'), _decode_text(value))
+        store(fields, self._spelling, name.decode('ascii'), decode_text(value))
 
     def _end_of_header(self, out):
         """Decide how the body is framed (RFC 9112 §6.3), for this final response."""
@@ -534,8 +406,7 @@ class ResponseParser(object):
         self._spelling = {}
         coding = self._coding()
         if coding is not None:
-            self._used = 0
-            self._state = _CHUNK_SIZE
+            self._state = CHUNK_SIZE
             return
         length = self._length()
         if length is None:
@@ -544,13 +415,10 @@ class ResponseParser(object):
             out.append(self._complete(b''))
         else:
             self._left = length
-            self._state = _LENGTH
+            self._state = LENGTH
 
     def _coding(self):
-        codings = []
-        for value in self._header_values(b'transfer-encoding'):
-            codings.extend(c.strip(b' \t').lower() for c in value.split(b','))
-        codings = [c for c in codings if c]
+        codings = transfer_codings(self._header_values(b'transfer-encoding'))
         if not codings:
             return None
         if codings != [b'chunked']:
@@ -559,63 +427,18 @@ class ResponseParser(object):
         return 'chunked'
 
     def _length(self):
-        found = set()
-        for value in self._header_values(b'content-length'):
-            for item in value.split(b','):
-                item = item.strip(b' \t')
-                if not item.isdigit():
-                    raise _Malformed('malformed Content-Length %s' % (_shown(value),))
-                found.add(int(item))
-        if not found:
-            return None
-        if len(found) > 1:
-            raise _Malformed('conflicting Content-Length values')
-        length = found.pop()
-        if length > BODY_LIMIT:
-            raise _Malformed('response body over %d bytes' % (BODY_LIMIT,))
+        length = self._content_length(self._header_values(b'content-length'))
+        if length is not None and length > BODY_LIMIT:
+            raise self._long_body()
         return length
 
     def _header_values(self, name):
         return [v for n, v in self._raw_header if n.lower() == name]
 
-    def _chunk_size(self, line):
-        m = _SIZE_LINE.match(line)
-        if m is None:
-            raise _Malformed('malformed chunk size line %s' % (_shown(line),))
-        digits = m.group(1).lstrip(b'0')
-        if len(digits) > 8:
-            raise _Malformed('response body over %d bytes' % (BODY_LIMIT,))
-        size = int(digits or b'0', 16)
-        if len(self._body) + size > BODY_LIMIT:
-            raise _Malformed('response body over %d bytes' % (BODY_LIMIT,))
-        if size == 0:
-            self._state = _TRAILER
-        else:
-            self._left = size
-            self._state = _CHUNK_DATA
-
-    def _chunk_end(self):
-        """The CRLF (or LF) after chunk data; False until it has arrived."""
-        buffer = self._buffer
-        if not buffer:
-            return False
-        if buffer[0] == 0x0a:
-            del buffer[:1]
-        elif buffer[0] == 0x0d:
-            if len(buffer) < 2:
-                return False
-            if buffer[1] != 0x0a:
-                raise _Malformed('chunk data not followed by CRLF')
-            del buffer[:2]
-        else:
-            raise _Malformed('chunk data not followed by CRLF')
-        self._state = _CHUNK_SIZE
-        return True
-
     def _complete(self, body):
         parsed = ParsedResponse(self._http, self._status, self._reason, self._header, body,
                                 self._trailer)
-        if self._state is not _DEAD:
+        if self._state is not DEAD:
             self._state = _STATUS
         self._begin()
         return parsed

@@ -25,6 +25,9 @@ from ..types.argument import decode_argument
 from ..types.codec import CodecJson
 from ..types.errors import CodecError, PointConstructionError
 from .http_messages import HttpRequest, HttpResponse, FormRequest
+from .http_wire import (
+    CHUNK_SIZE, DEAD, FORM_TYPE, JSON_TYPE, LENGTH, TEXT_TYPE, TOKEN,
+    MessageParser, decode_text, shown, store, transfer_codings)
 
 __all__ = [
     'API_SERVER', 'REST_SERVER', 'LIMITS', 'HttpError', 'ParsedRequest', 'RequestParser',
@@ -64,17 +67,9 @@ LIMITS = {
     'chunk line': CHUNK_LINE_LIMIT,
 }
 
-FORM_TYPE = 'application/x-www-form-urlencoded'
-JSON_TYPE = 'application/json'
-TEXT_TYPE = 'text/plain; charset=utf-8'
-
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _VERSION = re.compile(rb'HTTP/([0-9])\.([0-9])\Z')
-# Control characters other than HTAB: never allowed in a field value.
-_CONTROL = re.compile(rb'[\x00-\x08\x0a-\x1f\x7f]')
 # What a request-target may hold: anything visible (non-ASCII is checked as UTF-8).
 _URI_BAD = re.compile(rb'[\x00-\x20\x7f]')
-_SIZE_LINE = re.compile(rb'([0-9A-Fa-f]+)[ \t]*(?:;.*)?\Z', re.S)
 _TEXT_CONTROL = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]')
 _STR_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
@@ -169,39 +164,8 @@ class ParsedRequest(object):
             self.method, self.uri, self.http, self.header, size)
 
 
-def _decode_text(raw):
-    """Header text: UTF-8 when it is, else ISO-8859-1 (which never fails)."""
-    try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError:
-        return raw.decode('iso-8859-1')
-
-
-def _shown(raw, most=60):
-    """A short printable form of an offending line, for explanations."""
-    text = repr(bytes(raw[:most]))
-    return text + ('...' if len(raw) > most else '')
-
-
-def _store(fields, spelling, name, value):
-    """Last wins, whatever the case of the name; the last spelling is kept."""
-    lower = name.lower()
-    old = spelling.get(lower)
-    if old is not None:
-        del fields[old]
-    spelling[lower] = name
-    fields[name] = value
-
-
-# Parser states.
+# The parser's own state; the others are http_wire's.
 _REQUEST_LINE = 'request line'
-_HEADER = 'header'
-_LENGTH = 'body'
-_CHUNK_SIZE = 'chunk size'
-_CHUNK_DATA = 'chunk data'
-_CHUNK_END = 'chunk end'
-_TRAILER = 'trailer'
-_DEAD = 'dead'
 
 
 class Continue(object):
@@ -214,7 +178,7 @@ class Continue(object):
 CONTINUE = Continue()
 
 
-class RequestParser(object):
+class RequestParser(MessageParser):
     """An HTTP/1.x request parser fed with whatever bytes arrive.
 
     ``feed`` returns the complete :class:`ParsedRequest` items and any
@@ -225,141 +189,40 @@ class RequestParser(object):
     far, with or without its end.
     """
 
-    def __init__(self):
-        self._buffer = bytearray()
-        self._scanned = 0           # no LF in _buffer[:_scanned]
-        self._state = _REQUEST_LINE
-        self._begin()
+    _start = _REQUEST_LINE
+    _failure = HttpError
+    _block_limit = HEADER_BLOCK_LIMIT
+    _field_line_limit = HEADER_LINE_LIMIT
+    _block_lines_limit = HEADER_LINES_LIMIT
+    _chunk_line_limit = CHUNK_LINE_LIMIT
+    _body_limit = BODY_LIMIT
 
     def _begin(self):
+        MessageParser._begin(self)
         self._method = None
         self._uri = ''
         self._http = None
-        self._used = 0              # bytes of the header (or trailer) block so far
-        self._lines = 0             # lines of the header (or trailer) block so far
         self._raw = []              # (lower-case name, raw value), for framing
         self._header = {}
         self._spelling = {}
-        self._body = bytearray()
-        self._left = 0
 
     @property
     def dead(self):
         """True once an error has ended the stream."""
-        return self._state is _DEAD
+        return self._state is DEAD
 
-    def feed(self, data):
-        """Take more bytes; the requests (and any error) they complete."""
-        if self._state is _DEAD:
-            return []
-        self._buffer += data
-        out = []
-        try:
-            self._run(out)
-        except HttpError as e:
-            e.close = True
-            self._die()
-            out.append(e)
-        return out
-
-    def _die(self):
-        self._state = _DEAD
-        self._buffer = bytearray()
-        self._body = bytearray()
-        self._scanned = 0
+    def _failed(self, error):
+        error.close = True
+        return error
 
     def _error(self, status, reason):
         return HttpError(status, self._uri, reason, close=True)
 
-    # The machine.
+    def _long_chunked_body(self):
+        return self._error(413, 'chunked body over %d bytes' % (BODY_LIMIT,))
 
-    def _run(self, out):
-        while True:
-            state = self._state
-            if state is _REQUEST_LINE:
-                line = self._line(REQUEST_LINE_LIMIT, self._long_request_line)
-                if line is None:
-                    return
-                if line:                # empty lines before a request are skipped
-                    self._request_line(line)
-                    self._state = _HEADER
-            elif state is _HEADER:
-                line = self._block_line('header')
-                if line is None:
-                    return
-                if line:
-                    self._header_line(line)
-                else:
-                    self._end_of_header(out)
-            elif state is _LENGTH:
-                if not self._take():
-                    return
-                self._complete(out, bytes(self._body))
-            elif state is _CHUNK_SIZE:
-                line = self._line(CHUNK_LINE_LIMIT, self._long_chunk_line)
-                if line is None:
-                    return
-                self._chunk_size(line)
-            elif state is _CHUNK_DATA:
-                if not self._take():
-                    return
-                self._state = _CHUNK_END
-            elif state is _CHUNK_END:
-                if not self._chunk_end():
-                    return
-            elif state is _TRAILER:
-                line = self._block_line('trailer')
-                if line is None:
-                    return
-                if line:
-                    self._field_line(line, trailer=True)
-                else:
-                    self._complete(out, bytes(self._body))
-            else:
-                return
-
-    def _line(self, room, too_long):
-        """The next line without its end (CRLF or LF), or None until one is complete.
-
-        A line of more than ``room`` bytes (its end included) is refused with
-        ``too_long()`` as soon as that many bytes without an end are held,
-        so the outcome is the same whether or not the end has arrived.
-        """
-        buffer = self._buffer
-        end = buffer.find(b'\n', self._scanned)
-        if end < 0:
-            if len(buffer) > room:
-                raise too_long()
-            self._scanned = len(buffer)
-            return None
-        if end + 1 > room:
-            raise too_long()
-        line = bytes(buffer[:end])
-        del buffer[:end + 1]
-        self._scanned = 0
-        if line.endswith(b'\r'):
-            line = line[:-1]
-        return line
-
-    def _block_line(self, what):
-        """The next line of a header or trailer block, within the line and block limits."""
-        block_room = HEADER_BLOCK_LIMIT - self._used
-        if block_room < HEADER_LINE_LIMIT:
-            room = block_room
-            reason = '%s block over %d bytes' % (what, HEADER_BLOCK_LIMIT)
-        else:
-            room = HEADER_LINE_LIMIT
-            reason = '%s line over %d bytes' % (what, HEADER_LINE_LIMIT)
-        before = len(self._buffer)
-        line = self._line(room, lambda: self._error(431, reason))
-        if line is None:
-            return None
-        self._used += before - len(self._buffer)
-        if line:
-            self._lines += 1
-            if self._lines > HEADER_LINES_LIMIT:
-                raise self._error(431, 'more than %d %s lines' % (HEADER_LINES_LIMIT, what))
-        return line
+    def _read_start_line(self):
+        return self._line(REQUEST_LINE_LIMIT, self._long_request_line)
 
     def _long_request_line(self):
         """The error for a request line too long to be valid (the URI is what grows)."""
@@ -368,41 +231,30 @@ class RequestParser(object):
         self._uri = rest.partition(b' ')[0][:_SHOWN_URI].decode('iso-8859-1')
         return self._error(414, 'request line over %d bytes' % (REQUEST_LINE_LIMIT,))
 
-    def _long_chunk_line(self):
-        return self._error(400, 'chunk size line over %d bytes' % (CHUNK_LINE_LIMIT,))
-
-    def _take(self):
-        """Move up to ``_left`` bytes into the body; True when all have arrived."""
-        n = min(self._left, len(self._buffer))
-        if n:
-            self._body += self._buffer[:n]
-            del self._buffer[:n]
-            self._left -= n
-        return self._left == 0
-
-    def _request_line(self, line):
+    def _start_line(self, line):
+        """The request line: method, URI and version, each within its limit."""
         parts = line.split(b' ')
         if len(parts) != 3:
-            raise self._error(400, 'malformed request line %s' % (_shown(line),))
+            raise self._error(400, 'malformed request line %s' % (shown(line),))
         method, uri, version = parts
         if _URI_BAD.search(uri) is None:
-            self._uri = _decode_text(uri[:_SHOWN_URI])
+            self._uri = decode_text(uri[:_SHOWN_URI])
         if len(method) > METHOD_LIMIT:
             raise self._error(400, 'method over %d characters' % (METHOD_LIMIT,))
-        if not _TOKEN.match(method):
-            raise self._error(400, 'malformed method in request line %s' % (_shown(line),))
+        if not TOKEN.match(method):
+            raise self._error(400, 'malformed method in request line %s' % (shown(line),))
         if len(uri) > URI_LIMIT:
             raise self._error(414, 'URI over %d characters' % (URI_LIMIT,))
         if len(version) > VERSION_LIMIT:
             raise self._error(400, 'version over %d characters' % (VERSION_LIMIT,))
         m = _VERSION.match(version)
         if m is None:
-            raise self._error(400, 'malformed version in request line %s' % (_shown(line),))
+            raise self._error(400, 'malformed version in request line %s' % (shown(line),))
         if m.group(1) != b'1':
             raise self._error(505, 'HTTP version %s is not supported' % (
                 version.decode('ascii'),))
         if _URI_BAD.search(uri):
-            raise self._error(400, 'malformed URI in request line %s' % (_shown(line),))
+            raise self._error(400, 'malformed URI in request line %s' % (shown(line),))
         try:
             text = uri.decode('utf-8')
         except UnicodeDecodeError:
@@ -411,20 +263,10 @@ class RequestParser(object):
         self._uri = text
         self._http = version.decode('ascii')
 
-    def _header_line(self, line):
-        self._field_line(line, trailer=False)
-
     def _field_line(self, line, trailer):
         if line[:1] in (b' ', b'\t'):
-            raise self._error(400, 'obsolete line folding in %s' % (_shown(line),))
-        name, colon, value = line.partition(b':')
-        if not colon:
-            raise self._error(400, 'header line without a colon %s' % (_shown(line),))
-        if not _TOKEN.match(name):
-            raise self._error(400, 'malformed header name in %s' % (_shown(line),))
-        value = value.strip(b' \t')
-        if _CONTROL.search(value):
-            raise self._error(400, 'control characters in header line %s' % (_shown(line),))
+            raise self._error(400, 'obsolete line folding in %s' % (shown(line),))
+        name, value = self._split_field(line)
         if len(name) > NAME_LIMIT:
             raise self._error(431, 'header name over %d characters' % (NAME_LIMIT,))
         if len(value) > VALUE_LIMIT:
@@ -433,17 +275,14 @@ class RequestParser(object):
         if trailer:
             return          # trailer fields are read and checked, never used
         self._raw.append((name.lower(), value))
-        _store(self._header, self._spelling, name.decode('ascii'), _decode_text(value))
+        store(self._header, self._spelling, name.decode('ascii'), decode_text(value))
 
     def _values(self, lower):
         return [v for n, v in self._raw if n == lower]
 
     def _end_of_header(self, out):
         """Decide how the body is framed (RFC 9112 §6.3)."""
-        codings = []
-        for value in self._values(b'transfer-encoding'):
-            codings.extend(c.strip(b' \t').lower() for c in value.split(b','))
-        codings = [c for c in codings if c]
+        codings = transfer_codings(self._values(b'transfer-encoding'))
         lengths = self._values(b'content-length')
         if codings:
             if lengths:
@@ -454,29 +293,20 @@ class RequestParser(object):
                 raise self._error(501, 'unsupported transfer coding "%s"' % (
                     ', '.join(c.decode('iso-8859-1') for c in codings),))
             self._expecting(out)
-            self._state = _CHUNK_SIZE
+            self._state = CHUNK_SIZE
             return
-        found = set()
-        for value in lengths:
-            for item in value.split(b','):
-                item = item.strip(b' \t')
-                if not item.isdigit():
-                    raise self._error(400, 'malformed Content-Length %s' % (_shown(value),))
-                found.add(int(item))
-        if len(found) > 1:
-            raise self._error(400, 'conflicting Content-Length values')
-        if not found:
-            self._complete(out, None)
+        length = self._content_length(lengths)
+        if length is None:
+            out.append(self._complete(None))
             return
-        length = found.pop()
         if length > BODY_LIMIT:
             raise self._error(413, 'body of %d bytes is over %d' % (length, BODY_LIMIT))
         if length == 0:
-            self._complete(out, b'')
+            out.append(self._complete(b''))
             return
         self._left = length
         self._expecting(out)
-        self._state = _LENGTH
+        self._state = LENGTH
 
     def _expecting(self, out):
         """A client waiting for ``100 Continue`` before it sends the body gets told to."""
@@ -484,40 +314,11 @@ class RequestParser(object):
                 v.strip(b' \t').lower() == b'100-continue' for v in self._values(b'expect')):
             out.append(CONTINUE)
 
-    def _chunk_size(self, line):
-        m = _SIZE_LINE.match(line)
-        if m is None:
-            raise self._error(400, 'malformed chunk size line %s' % (_shown(line),))
-        digits = m.group(1).lstrip(b'0')
-        if len(digits) > 8 or len(self._body) + int(digits or b'0', 16) > BODY_LIMIT:
-            raise self._error(413, 'chunked body over %d bytes' % (BODY_LIMIT,))
-        size = int(digits or b'0', 16)
-        if size == 0:
-            self._used = 0
-            self._lines = 0
-            self._state = _TRAILER
-        else:
-            self._left = size
-            self._state = _CHUNK_DATA
-
-    def _chunk_end(self):
-        """The CRLF (or LF) after chunk data; False until it has arrived."""
-        buffer = self._buffer
-        if buffer[:1] == b'\n':
-            del buffer[:1]
-        elif buffer[:2] == b'\r\n':
-            del buffer[:2]
-        elif buffer == b'\r' or not buffer:
-            return False
-        else:
-            raise self._error(400, 'chunk data not followed by a line end')
-        self._state = _CHUNK_SIZE
-        return True
-
-    def _complete(self, out, body):
-        out.append(ParsedRequest(self._method, self._uri, self._http, self._header, body))
+    def _complete(self, body):
+        parsed = ParsedRequest(self._method, self._uri, self._http, self._header, body)
         self._state = _REQUEST_LINE
         self._begin()
+        return parsed
 
 
 # Requests to messages.
