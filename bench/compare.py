@@ -30,7 +30,8 @@ TARGETS = {
 SIDES = ('orig', 'ours')
 
 
-def load(paths):
+def load(paths, key='workload'):
+    """(result rows, meta records) of JSON-lines files; a row is a line holding ``key``."""
     rows, meta = [], []
     for path in paths:
         with open(path) as f:
@@ -45,7 +46,7 @@ def load(paths):
                     continue
                 if 'meta' in d:
                     meta.append(d['meta'])
-                elif 'workload' in d:
+                elif key in d:
                     rows.append(d)
     return rows, meta
 

@@ -30,6 +30,8 @@ import re
 import statistics
 import sys
 
+import compare
+
 HTTP_RPS_RATIO = 3.0            # at TARGET_CONNS
 TARGET_CONNS = (10, 100)
 FRAMED_MIN = 5000.0             # round trips per second, absolute
@@ -69,23 +71,7 @@ def parse_wrk(text):
 
 
 def load(paths):
-    rows, meta = [], []
-    for path in paths:
-        with open(path) as f:
-            for n, text in enumerate(f, 1):
-                text = text.strip()
-                if not text:
-                    continue
-                try:
-                    d = json.loads(text)
-                except ValueError:
-                    print(f'{path}:{n}: not JSON, ignored', file=sys.stderr)
-                    continue
-                if 'meta' in d:
-                    meta.append(d['meta'])
-                elif 'test' in d:
-                    rows.append(d)
-    return rows, meta
+    return compare.load(paths, key='test')
 
 
 def fmt(x, unit):

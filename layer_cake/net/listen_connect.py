@@ -79,7 +79,7 @@ class Network(object):
 
     def start(self):
         self.quiet = False
-        self.point = start._enter_quiet('network')
+        self.point = start.enter_quiet('network')
         self.address = self.point.object_address
 
     def stop(self):

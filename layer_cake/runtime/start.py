@@ -60,8 +60,8 @@ def start_up(logs=L.log_to_nowhere, reactor=None, clock=None, run_here=False):
             return _root
         L.use_sink(logs)
         engine.attach(reactor, clock, run_here)
-        _root = _enter_quiet('root')
-        timer_service = _enter_quiet('timer')
+        _root = enter_quiet('root')
+        timer_service = enter_quiet('timer')
         from . import point
         point._timer_service[0] = timer_service.object_address
         for service in _add_ons:
@@ -72,7 +72,7 @@ def start_up(logs=L.log_to_nowhere, reactor=None, clock=None, run_here=False):
         return _root
 
 
-def _enter_quiet(name):
+def enter_quiet(name):
     q = Quiet()
     identity = A.allocate()
     q.object_address = (identity,)
