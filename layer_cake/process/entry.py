@@ -39,6 +39,8 @@ from ..runtime.bind import bind_stateless
 from ..runtime.storage import File
 from . import command_line as C
 from . import role as R
+from .parent_link import open_parent_link, watch_parent
+from .pipes import take_parent_pipes
 from .role import DEFAULT_HOME, HomeRole
 
 __all__ = ['create', 'FAULTY_EXIT', 'DEFAULT_HOME', 'HomeRole', 'resource_folder',
@@ -87,12 +89,13 @@ def tmp_path():
 class EntryObject(Point, Stateless):
     """Creates the main object, relays Stop to it and ends with its value."""
 
-    def __init__(self, object_type, args, kw):
+    def __init__(self, object_type, args, kw, parent_pipes=None):
         Point.__init__(self)
         Stateless.__init__(self)
         self.object_type = object_type
         self.args = args
         self.kw = kw
+        self.parent_pipes = parent_pipes
         self.main = None
 
 
@@ -101,6 +104,9 @@ def EntryObject_Start(self, message):
         self.main = self.create(self.object_type, *self.args, **self.kw)
     except Exception as e:
         self.complete(Faulted('cannot create main object', str(e)))
+    if self.parent_pipes is not None:
+        # A child of a ProcessObject: messages from the parent now have somewhere to go.
+        open_parent_link(self.parent_pipes, self.main, self.object_address)
 
 
 def EntryObject_Returned(self, message):
@@ -117,7 +123,7 @@ bind_stateless(EntryObject, dispatch=(Start, Returned, Stop), execution_trace=Fa
                message_trail=False)
 
 
-def _run_main(object_type, args, kw, sink):
+def _run_main(object_type, args, kw, sink, parent_pipes=None):
     """Run the main object on the global reactor; returns its value."""
     from twisted.internet import reactor
     if running():
@@ -130,9 +136,11 @@ def _run_main(object_type, args, kw, sink):
         if reactor.running:
             reactor.stop()
 
-    entry = EntryObject(object_type, args, kw)
+    entry = EntryObject(object_type, args, kw, parent_pipes)
     address = enter(entry, P.registration_of(EntryObject), root.object_address,
                     object_ending=ending)
+    if parent_pipes is not None:
+        watch_parent(parent_pipes[0], address, exit_status=FAULTY_EXIT)
     previous = {}
 
     def signalled(number):
@@ -348,6 +356,7 @@ def run(object_type, object_table=None, environment_variables=None, sticky=False
     """
     if argv0 is None:
         argv0 = sys.argv[0] if sys.argv else ''
+    parent_pipes = take_parent_pipes()
     if arguments is None:
         arguments = sys.argv[1:]
     try:
@@ -422,7 +431,8 @@ def run(object_type, object_table=None, environment_variables=None, sticky=False
     if parsed.sub_command is not None:
         args.insert(0, parsed.sub_command)
     try:
-        value = _run_main(object_type, args, settings, sink)
+        value = _run_main(object_type, args, settings, sink,
+                          parent_pipes if cl.child_process else None)
         value, status = finish(value)
     finally:
         tear_down()

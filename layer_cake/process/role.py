@@ -264,6 +264,11 @@ def current():
     return role
 
 
+def current_if_set():
+    """The role ``lc.create`` set for this process, or None (a library user's process)."""
+    return _current[0]
+
+
 def use(role):
     _current[0] = role
 

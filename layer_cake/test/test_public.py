@@ -7,8 +7,7 @@ from twisted.trial import unittest
 
 import layer_cake as lc
 
-# runtime.md §1, row by row.  ProcessObject and Utility belong to the
-# processes issue and are checked there.
+# runtime.md §1, row by row.
 SPEC_NAMES = """
 bind bind_message bind_routine bind_point bind_stateless bind_statemachine def_type
 Point Threaded Stateless StateMachine Channel Machine Buffering Dispatching
@@ -27,7 +26,7 @@ GetResponse Delay Concurrently Sequentially CreateFrame ObjectSpool RetryInterva
 intervals_only smart_intervals
 create channel open_channel drop_channel start_up tear_down PB FAULTY_EXIT CommandLine CL
 ProcessOrigin ScopeOfDirectory HomeRole resource_folder model_folder tmp_folder resource_path
-model_path tmp_path
+model_path tmp_path ProcessObject Utility
 USER_LOG USER_TAG log_to_stderr log_to_nowhere select_logs
 CodecJson CodecError CodecRuntimeError CodecUsageError make fake equal_to is_message
 is_message_class

@@ -64,6 +64,7 @@ class _Job(object):
         self.requester = requester
         self.started = started
         self.stopped = False        # stopped by the spool: not a response time
+        self.cause = None           # the fault its worker ended with, if it did
 
 
 class _StandDown(object):
@@ -121,8 +122,12 @@ class ObjectSpool(Point, StateMachine):
         self.workers[w.address] = w
         self.idle.append(w)
 
-    def _discharge(self, w):
-        """Take ``w`` out of service for good; stop the request it has in flight."""
+    def _discharge(self, w, cause=None):
+        """Take ``w`` out of service for good; stop the request it has in flight.
+
+        ``cause`` is the fault the worker ended with: its requester gets that
+        rather than a bare ``Aborted``.
+        """
         del self.workers[w.address]
         try:
             self.idle.remove(w)
@@ -132,6 +137,8 @@ class ObjectSpool(Point, StateMachine):
             job = self.progress(w.job)
             if isinstance(job, _Job):
                 job.stopped = True
+                if isinstance(cause, Faulted) and not isinstance(cause, Aborted):
+                    job.cause = cause
             self.send(Stop(), w.job)
             w.job = None
 
@@ -174,6 +181,8 @@ class ObjectSpool(Point, StateMachine):
         if w.job == self.return_address:
             w.job = None
         response = returned_value(returned)
+        if job.cause is not None and isinstance(response, Aborted):
+            response = Faulted('worker ended during the request', str(job.cause))
         if not job.stopped and not isinstance(response, TimedOut):
             self.times.append(engine.clock.seconds() - job.started)
         self.send(response, job.requester)
@@ -239,7 +248,7 @@ def ObjectSpool_SPOOLING_Returned(self, message):
         self.trace('Spool process termination')
         current = self.workers.get(context.address)
         if current is not None:
-            self._discharge(current)
+            self._discharge(current, message.message)
         if current is not context:
             return SPOOLING                 # it had left the spool: not replaced
         if self.stand_down is None:
