@@ -13,10 +13,10 @@ stream cannot be trusted also closes the connection, and the parser then
 reads nothing more.
 """
 
+import http
 import re
+import time
 from urllib.parse import unquote_plus
-
-from twisted.web.http import RESPONSES, datetimeToString
 
 from ..runtime.messages import Faulted
 from ..types import portable as P
@@ -73,8 +73,11 @@ _URI_BAD = re.compile(rb'[\x00-\x20\x7f]')
 _TEXT_CONTROL = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]')
 _STR_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
-# Phrases for statuses twisted.web does not know.
-_PHRASES = {431: 'Request Header Fields Too Large'}
+# Reason phrases by status (the standard library's table; it also keeps
+# start-up light, where twisted.web.http would pull in half of the stdlib).
+_PHRASES = {s.value: s.phrase for s in http.HTTPStatus}
+_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')
 # Reasons by status class, for faults (network.md §5.3).
 _CLASS_PHRASES = {1: 'Information', 2: 'OK', 3: 'Multiple Choices', 4: 'Client Error',
                   5: 'Server Error'}
@@ -431,10 +434,15 @@ def _class_phrase(status):
 
 
 def _standard_phrase(status):
-    phrase = RESPONSES.get(status)
-    if phrase is not None:
-        return phrase.decode('ascii')
     return _PHRASES.get(status) or _class_phrase(status)
+
+
+def http_date(seconds=None):
+    """An IMF-fixdate (RFC 9110 §5.6.7), independent of the locale."""
+    t = time.gmtime(seconds)
+    return '%s, %02d %s %04d %02d:%02d:%02d GMT' % (
+        _DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year, t.tm_hour, t.tm_min,
+        t.tm_sec)
 
 
 def _is_int(value):
@@ -530,7 +538,7 @@ def _assemble(status, reason, fields, body, server_name, close):
     given = {name.lower() for name, _ in fields}
     lines = ['HTTP/1.1 %d %s' % (status, reason)]
     if 'date' not in given:
-        lines.append('Date: %s' % (datetimeToString().decode('ascii'),))
+        lines.append('Date: %s' % (http_date(),))
     if 'server' not in given:
         lines.append('Server: %s' % (server_name,))
     for name, value in fields:
