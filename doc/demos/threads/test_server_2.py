@@ -7,7 +7,7 @@ DEFAULT_ADDRESS = lc.HostPort('127.0.0.1', 5050)
 SERVER_API = [Xy,]
 
 
-def server(self, server_address: lc.HostPort=None):
+def server(self, server_address: lc.HostPort=None, processes: bool=False):
     server_address = server_address or DEFAULT_ADDRESS
 
     lc.listen(self, server_address, http_server=SERVER_API)
@@ -15,8 +15,12 @@ def server(self, server_address: lc.HostPort=None):
     if not isinstance(m, lc.Listening):
         return m
 
-    # Eight worker threads behind one address.
-    worker_spool = self.create(lc.ObjectSpool, worker, object_count=8)
+    # Eight workers behind one address: threads, or with --processes,
+    # child processes -- the one argument lc.ProcessObject makes the switch.
+    if processes:
+        worker_spool = self.create(lc.ObjectSpool, lc.ProcessObject, worker, object_count=8)
+    else:
+        worker_spool = self.create(lc.ObjectSpool, worker, object_count=8)
 
     while True:
         m = self.input()

@@ -6,9 +6,13 @@ from test_worker import worker
 shape_type = lc.def_type(list[list[int]])
 
 
-def demo(self, requests: int=16):
-    # Eight worker threads behind the one address of the spool.
-    spool = self.create(lc.ObjectSpool, worker, object_count=8)
+def demo(self, requests: int=16, processes: bool=False):
+    # Eight workers behind the one address of the spool: threads, or child
+    # processes with --processes.
+    if processes:
+        spool = self.create(lc.ObjectSpool, lc.ProcessObject, worker, object_count=8)
+    else:
+        spool = self.create(lc.ObjectSpool, worker, object_count=8)
 
     answers = [None] * requests
 

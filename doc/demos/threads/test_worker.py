@@ -19,7 +19,8 @@ def worker(self):
         table = texture(self, x=m.x, y=m.y)
         self.send(lc.cast_to(table, table_type), self.return_address)
 
-lc.bind(worker)
+# entry_point: the messages it takes when it runs as a child process.
+lc.bind(worker, entry_point=[Xy])
 
 if __name__ == '__main__':
     lc.create(worker)
