@@ -65,11 +65,13 @@ class ProcessTestCase(RuntimeTestCase):
     log_level = lc.USER_LOG.OBJECT
 
     def setUp(self):
+        # Cleanups run last-in first-out: this check runs after tear_down,
+        # which stops whatever a failed test left running.
+        self.addCleanup(self.assert_no_child_left)
         RuntimeTestCase.setUp(self)
         previous = R.current_if_set()
         R.use(None)
         self.addCleanup(R.use, previous)
-        self.addCleanup(self.assert_no_child_left)
 
     def started_pids(self):
         pids = []
@@ -330,7 +332,10 @@ class LibraryMode(ProcessTestCase):
     def test_spool_of_processes(self):
         """ObjectSpool(ProcessObject, worker) spreads requests over several child pids."""
         ch = self.channel()
-        spool = ch.create(lc.ObjectSpool, lc.ProcessObject, xy_worker, object_count=3)
+        # responsiveness=None: the first answers include the children's start-up,
+        # which on a loaded machine can look like a slow service.
+        spool = ch.create(lc.ObjectSpool, lc.ProcessObject, xy_worker, object_count=3,
+                          responsiveness=None)
         pids = set()
         for _ in range(9):
             ch.send(WhoAreYou(), spool)
@@ -344,16 +349,28 @@ class LibraryMode(ProcessTestCase):
         self.assertIsInstance(self.returned(ch), lc.Aborted)
         self.assertEqual(wait_gone(pids), [])
 
+    def test_start_up_is_not_a_response_time(self):
+        """A process spool's first answers (which wait for start-up) do not make it Busy."""
+        ch = self.channel()
+        spool = ch.create(lc.ObjectSpool, lc.ProcessObject, xy_worker, object_count=2,
+                          responsiveness=0.5)
+        for _ in range(10):
+            ch.send(WhoAreYou(), spool)
+            self.assertIsInstance(self.input(ch, seconds=DEADLINE), IAm)
+        ch.send(lc.Stop(), spool)
+        self.assertIsInstance(self.returned(ch), lc.Aborted)
+
     def test_worker_killed_mid_request(self):
         """SIGKILL a worker mid-request: the caller gets a fault and the spool replaces it."""
         ch = self.channel()
         spool = ch.create(lc.ObjectSpool, lc.ProcessObject, xy_worker, object_count=1,
-                          stand_down=2.0)
+                          stand_down=2.0, responsiveness=None)
         ch.send(WhoAreYou(), spool)
         first = self.input(ch, seconds=DEADLINE)
         self.assertIsInstance(first, IAm)
         ch.send(SlowXy(seconds=30.0), spool)
-        time.sleep(0.2)             # let the request reach the child (the kill is the event)
+        # The spool takes the request before it can learn of the kill, so the
+        # request is in flight at the worker whether or not the child read it.
         os.kill(first.pid, signal.SIGKILL)
         m = self.input(ch, seconds=DEADLINE)
         self.assertIsInstance(m, lc.Faulted)

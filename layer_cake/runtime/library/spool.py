@@ -54,6 +54,7 @@ class _Worker(object):
         self.role_name = role_name
         self.child = child
         self.job = None             # address of its GetResponse in flight, if any
+        self.starting = False       # a new process: its first answer includes start-up
 
 
 class _Job(object):
@@ -64,6 +65,7 @@ class _Job(object):
         self.requester = requester
         self.started = started
         self.stopped = False        # stopped by the spool: not a response time
+        self.untimed = False        # the first request of a new worker process
         self.cause = None           # the fault its worker ended with, if it did
 
 
@@ -115,6 +117,8 @@ class ObjectSpool(Point, StateMachine):
             kw['role_name'] = role_name
         a = self.create(self.object_type, *self.args, **kw)
         w = _Worker(a, index, role_name, child=True)
+        # A process takes a while to start; that is not the service's response time.
+        w.starting = _is_process_object(self.object_type)
         self.assign(a, w)
         self._enlist(w)
 
@@ -160,7 +164,9 @@ class ObjectSpool(Point, StateMachine):
         seconds = self.responsiveness * 5 if self.responsiveness is not None else None
         a = self.create(GetResponse, request, w.address, seconds=seconds)
         w.job = a
-        self.assign(a, _Job(w, requester, engine.clock.seconds()))
+        job = _Job(w, requester, engine.clock.seconds())
+        job.untimed, w.starting = w.starting, False
+        self.assign(a, job)
 
     def _submit_pending(self):
         while self.idle and self.pending:
@@ -183,7 +189,7 @@ class ObjectSpool(Point, StateMachine):
         response = returned_value(returned)
         if job.cause is not None and isinstance(response, Aborted):
             response = Faulted('worker ended during the request', str(job.cause))
-        if not job.stopped and not isinstance(response, TimedOut):
+        if not (job.stopped or job.untimed) and not isinstance(response, TimedOut):
             self.times.append(engine.clock.seconds() - job.started)
         self.send(response, job.requester)
         if self.workers.get(w.address) is w:
