@@ -59,6 +59,16 @@ def not_registered(self):
     return None
 
 
+def short_lived_parent(self, processes: bool = False) -> lc.Address:
+    """Create a worker (a thread, or a process) and end at once, leaving it running."""
+    if processes:
+        return self.create(lc.ProcessObject, xy_worker)
+    return self.create(xy_worker)
+
+
+lc.bind(short_lived_parent)
+
+
 class ProcessTestCase(RuntimeTestCase):
     """A runtime that logs OBJECT records, so tests can read the children's pids."""
 
@@ -293,6 +303,26 @@ class Stopping(ProcessTestCase):
         lc.tear_down()
         self.assertFalse(alive(m.pid))
         self.assertEqual(collector_module.collector.running, {})
+
+
+class NoCascading(ProcessTestCase):
+    """Ending a parent object does not stop its children (item 40)."""
+
+    def test_children_outlive_their_parent_object(self):
+        """A thread worker and a worker process both keep serving after their parent ended."""
+        ch = self.channel()
+        for processes in (False, True):
+            ch.create(short_lived_parent, processes=processes)
+            worker, _ = self.returned(ch)
+            ch.send(WhoAreYou(), worker)
+            m = self.input(ch, seconds=DEADLINE)
+            self.assertIsInstance(m, IAm)
+            self.assertEqual(m.pid == os.getpid(), not processes)
+            # Its end is reported to nobody (the parent has gone) and harms nothing.
+            ch.send(lc.Stop(), worker)
+        self.assertEqual(wait_gone(self.started_pids()), [])
+        ch.send(WhoAreYou(), ch.object_address)
+        self.assertIsInstance(self.input(ch), WhoAreYou)
 
 
 class LibraryMode(ProcessTestCase):
