@@ -36,6 +36,7 @@ from . import command_line as C
 from . import role as R
 from .child_protocol import ChildBroken, ChildEnded, ChildProtocol, ChildReady
 from .collector import collector
+from .home import Home
 from .pipes import child_environment, child_file_descriptors
 
 __all__ = ['ProcessObject']
@@ -103,11 +104,44 @@ def _find_script(name, home_path):
     return None
 
 
-def resolve(object_or_name, object_api=None, home_path=None):
-    """(program argv, module path, library mode, settings schema) of what to run.
+class Target(object):
+    """What a ProcessObject runs: argv prefix, module path, mode, settings schema."""
 
-    Raises CannotExecute.
-    """
+    def __init__(self, program, path, library=False, schema=None, home_path=None,
+                 role_name=None, python_path=()):
+        self.program = program
+        self.path = path
+        self.library = library
+        self.schema = schema or {}
+        self.home_path = home_path          # a role of a home: its home and name
+        self.role_name = role_name
+        self.python_path = python_path      # folders put in front of PYTHONPATH
+
+
+def _interpreted(found):
+    return [sys.executable, found] if found.endswith('.py') else [found]
+
+
+def _home_role(role, home_path):
+    home = Home(role.home_path or home_path)
+    if not home.has_role(role.role_name):
+        raise CannotExecute(Faulted('cannot execute role "%s" (no such role in "%s")' % (
+            role.role_name, home.path)))
+    found = home.program_of(role.role_name)
+    if found is None or (os.path.sep in found and not os.path.isfile(found)):
+        raise CannotExecute(Faulted('cannot execute role "%s" (executable %s not found)' % (
+            role.role_name, found)))
+    if os.path.sep not in found:
+        found = shutil.which(found) or found
+    folders = [home.folder('script')]
+    if os.path.dirname(found):
+        folders.append(os.path.dirname(found))
+    return Target(_interpreted(found), found, home_path=home.path, role_name=role.role_name,
+                  python_path=folders)
+
+
+def resolve(object_or_name, object_api=None, home_path=None):
+    """The Target to run for ``object_or_name``; raises CannotExecute."""
     if isinstance(object_or_name, str):
         name = object_or_name
         base, extension = os.path.splitext(name)
@@ -115,16 +149,15 @@ def resolve(object_or_name, object_api=None, home_path=None):
             found = shutil.which(name)
             if found is None:
                 raise CannotExecute(Faulted('cannot execute %s (not found)' % (name,)))
-            return [found], found, bool(object_api), {}
+            return Target([found], found, bool(object_api))
         if extension != '.py':
             raise CannotExecute(Faulted('cannot execute %s (unknown extension?)' % (name,)))
         found = _find_script(name, home_path)
         if found is None:
             raise CannotExecute(Faulted('cannot execute %s (not found)' % (name,)))
-        return [sys.executable, found], found, bool(object_api), {}
+        return Target([sys.executable, found], found, bool(object_api))
     if isinstance(object_or_name, R.HomeRole):
-        raise CannotExecute(Faulted('cannot execute role "%s"' % (object_or_name.role_name,),
-                                    'roles are run by group-cake'))
+        return _home_role(object_or_name, home_path)
     r = P.registration_of(object_or_name)
     if r is None or r.kind not in ('routine', 'point'):
         raise CannotExecute(Faulted('cannot execute %s (not registered)' % (
@@ -134,7 +167,7 @@ def resolve(object_or_name, object_api=None, home_path=None):
         schema = C.schema_of(object_or_name)
     except C.ArgumentError:
         schema = {}
-    return [sys.executable, path], path, bool(r.entry_point), schema
+    return Target([sys.executable, path], path, bool(r.entry_point), schema)
 
 
 def _origin():
@@ -252,15 +285,24 @@ class ProcessObject(Point, StateMachine):
         return self.child.pid if self.child is not None else None
 
     def _spawn(self):
-        program, path, self.library, schema = resolve(self.object_or_name, self.object_api,
-                                                      self.home_path)
-        argv = command_line(program, path, schema, self.args, self.settings, self.origin,
-                            self.home_path, self.role_name, self.top_role, self.remainder_args)
+        target = resolve(self.object_or_name, self.object_api, self.home_path)
+        self.library = target.library
+        top_role = self.top_role or target.role_name is not None
+        origin = self.origin
+        if origin is None and target.role_name is not None and _origin() is C.ProcessOrigin.SHELL:
+            origin = C.ProcessOrigin.RUN_CHILD      # a role of a home runs as that role
+        argv = command_line(target.program, target.path, target.schema, self.args,
+                            self.settings, origin, target.home_path or self.home_path,
+                            self.role_name or target.role_name, top_role, self.remainder_args)
         if L.USER_LOG.CONSOLE >= L.threshold:
             self.console(' '.join(argv))
+        env = child_environment()
+        if target.python_path:
+            env['PYTHONPATH'] = os.pathsep.join(
+                list(target.python_path) + [p for p in [env.get('PYTHONPATH')] if p])
         self.child = ChildProtocol(self.object_address)
         try:
-            engine.reactor.spawnProcess(self.child, argv[0], argv, env=child_environment(),
+            engine.reactor.spawnProcess(self.child, argv[0], argv, env=env,
                                         childFDs=child_file_descriptors())
         except (OSError, ValueError, TypeError) as e:
             raise CannotExecute(Faulted('cannot execute %s (%s)' % (argv[0], e)))

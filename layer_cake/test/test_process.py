@@ -174,6 +174,41 @@ class FunctionAsProcess(ProcessTestCase):
         self.assertEqual(self.started_pids(), [])
 
 
+class RoleOfAHome(ProcessTestCase):
+    """ProcessObject(HomeRole(...)) runs a role's recorded executable as that role."""
+
+    def test_home_role(self):
+        """The role's stored settings apply, and its history records the run."""
+        import subprocess
+        import sys
+        home = os.path.join(self.mktemp_folder(), 'home')
+        env = dict(os.environ)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env['PYTHONPATH'] = root + os.pathsep + env.get('PYTHONPATH', '')
+        script = os.path.join(PROGRAMS, 'texture.py')
+        done = subprocess.run([sys.executable, script, '--create-role', '--home-path=' + home,
+                               '--role-name=tex', '--x=3', '--y=1'], env=env,
+                              capture_output=True, timeout=DEADLINE)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        ch = self.channel()
+        ch.create(lc.ProcessObject, lc.HomeRole(home_path=home, role_name='tex'))
+        value, _ = self.returned(ch)
+        self.assertEqual(value, make_table(3, 1))
+        history = R.Role(home, 'tex', persistent=True)._file('start_stop',
+                                                              R.HISTORY_TYPE).recover()
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history[0].returned[0], make_table(3, 1))
+
+    def test_no_such_role(self):
+        """A role the home does not have is a Faulted naming it."""
+        home = os.path.join(self.mktemp_folder(), 'home')
+        ch = self.channel()
+        ch.create(lc.ProcessObject, lc.HomeRole(home_path=home, role_name='nobody'))
+        m = self.returned(ch)
+        self.assertIsInstance(m, lc.Faulted)
+        self.assertTrue(str(m).startswith('cannot execute role "nobody" (no such role'), str(m))
+
+
 class BadChildren(ProcessTestCase):
     """A child that breaks the contract gives a specific Faulted; nothing hangs."""
 
