@@ -184,7 +184,8 @@ def main(argv=None):
               f"{m.get('reps')} rep(s), {m.get('start_count')} starts per rep, "
               f"{m.get('library_count')} library round trips, wrk {m.get('duration')} s per run, "
               f"{m.get('workers')} worker processes, sides {m.get('sides')}, "
-              f"ours at {m.get('commit', '?')}")
+              f"ours at {m.get('commit', '?')}, bytecode caches "
+              f"{'on' if m.get('bytecode_cache') else 'as the caller had them'}")
     print('a: ProcessObject(texture) start to Returned; b: sequential round trips to a '
           'library-mode child; c: wrk against the tutorial server with a spool of worker processes')
     print(text)
