@@ -44,9 +44,12 @@ setup(
     },
     # Console scripts are registered when their modules exist:
     #   layer-cake=layer_cake.cli.main:main
-    #   group-cake=layer_cake.supervisor.main:main
     #   host-cake=layer_cake.directory.host_main:main
     #   lan-cake=layer_cake.directory.lan_main:main
-    entry_points={},
+    entry_points={
+        'console_scripts': [
+            'group-cake=layer_cake.supervisor.group_cake:main',
+        ],
+    },
     zip_safe=False,
 )
