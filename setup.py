@@ -43,12 +43,12 @@ setup(
         'doc': ['sphinx'],
     },
     # Console scripts are registered when their modules exist:
-    #   layer-cake=layer_cake.cli.main:main
     #   host-cake=layer_cake.directory.host_main:main
     #   lan-cake=layer_cake.directory.lan_main:main
     entry_points={
         'console_scripts': [
             'group-cake=layer_cake.supervisor.group_cake:main',
+            'layer-cake=layer_cake.cli.main:main',
         ],
     },
     zip_safe=False,
