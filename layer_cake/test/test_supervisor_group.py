@@ -231,7 +231,7 @@ class NoOrphans(GroupCakeTestCase):
             self.add(name)
         self.create_group()
         run = self.group()
-        pids = run.wait_started(['a', 'b', 'c'])
+        pids = run.wait_ready(['a', 'b', 'c'])
         run.process.kill()
         run.process.wait(DEADLINE)
         self.assertEqual(wait_gone(list(pids.values()), 5.0), [])
