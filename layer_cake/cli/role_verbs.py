@@ -47,17 +47,9 @@ def create(cli):
     except (HomeError, OSError) as e:
         raise Refused(str(e))
     try:
-        if programs.group_cake_available():
-            prefix, env = programs.group_cake_argv()
-            argv = _maintenance_argv(home, GROUP_ROLE, '--create-role', cli.forwarded, prefix)
-            _fault_of(programs.run_program(argv, env, programs.GROUP_CAKE_NAME), GROUP_ROLE)
-        elif cli.forwarded:
-            raise Refused('cannot store group settings', 'module %s not found' % (
-                programs.GROUP_CAKE_MODULE,))
-        else:
-            # Without group-cake to ask, the group role is laid out directly.
-            R.Role(home.path, GROUP_ROLE, persistent=True,
-                   executable=programs.GROUP_CAKE_NAME).create({})
+        prefix, env = programs.group_cake_argv()
+        argv = _maintenance_argv(home, GROUP_ROLE, '--create-role', cli.forwarded, prefix)
+        _fault_of(programs.run_program(argv, env, programs.GROUP_CAKE_NAME), GROUP_ROLE)
     except BaseException:
         home.destroy()
         raise
