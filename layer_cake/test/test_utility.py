@@ -1,15 +1,11 @@
 """Utility: a program that is not a layer-cake program, run to its end (runtime.md §14.9)."""
 
-import re
-
 import layer_cake as lc
-from layer_cake.test.support import RuntimeTestCase
-from layer_cake.test.test_process import DEADLINE, alive, wait_gone
+from layer_cake.test.test_process import DEADLINE, ProcessTestCase, alive, wait_gone
 
 
-class UtilityTests(RuntimeTestCase):
-
-    log_level = lc.USER_LOG.OBJECT
+class UtilityTests(ProcessTestCase):
+    """Each test also checks, by pid, that no program it started is left running."""
 
     def run_utility(self, *args, **kw):
         ch = self.channel()
@@ -19,10 +15,6 @@ class UtilityTests(RuntimeTestCase):
     def returned(self, ch):
         m, _ = self.receive(ch, lc.Returned, seconds=DEADLINE)
         return m.message
-
-    def started_pids(self):
-        return [int(m.group(1)) for m in (re.match(r'Started process \((\d+)\)$', t or '')
-                                          for t in self.logs.texts()) if m]
 
     def test_stdout_as_text(self):
         """Exit 0 with stdout=str ends with the captured text as a cast value."""
