@@ -22,17 +22,14 @@ import json
 import os
 import re
 
-from ..types import portable as P
-from ..types.codec import CodecJson
+from ..types.codec import compact_dumps, decode_any, encode_any
 from ..types.errors import CodecError
 
 FRAME_LIMIT = 1 << 20           # payload bytes
 SIZE_LINE_LIMIT = 23            # characters before the newline
 
-_ANY = P.Any()
-_codec = CodecJson()
 _loads = json.JSONDecoder().decode
-_dumps = json.JSONEncoder(separators=(',', ':'), check_circular=False).encode
+_dumps = compact_dumps
 
 # Placeholder keys must not collide with keys carried in from another process
 # (an Incognito relayed here keeps its sender's keys), so ours carry a token.
@@ -208,6 +205,9 @@ class _Inbound(object):
             raise FrameError('address %r is not in the address book' % (key,))
 
 
+_NO_BOOK = _Inbound({})     # read-only: a frame without a book
+
+
 def _ids(ids):
     """The JSON array of a list of ints (or null), without the general encoder."""
     if ids is None:
@@ -244,9 +244,16 @@ def encode_frame(message, to_path, return_address, proxy_id):
     Raises CodecError when the message cannot be encoded.
     """
     hook = _Outbound(proxy_id)
-    body = _codec.encode(message, _ANY, address_out=hook).encode('utf-8')
-    book = _dumps({'value': hook.book}).encode('utf-8') if hook.book else b''
-    return pack(_header(to_path, return_address, proxy_id), body, book)
+    body = encode_any(message, hook).encode('utf-8')
+    header = _header(to_path, return_address, proxy_id)
+    if hook.book:
+        return pack(header, body, _dumps({'value': hook.book}).encode('utf-8'))
+    # pack() without a book, in line: this is every frame of a flat message.
+    h = len(header)
+    b = len(body)
+    if h + b > FRAME_LIMIT:
+        raise FrameError('oversize frame (%d bytes, limit %d)' % (h + b, FRAME_LIMIT))
+    return b'%d,%d,%d\n%b%b\n' % (h, b, h + b, header, body)
 
 
 def relay_frame(to_path, return_word, book_words, body, proxy_id):
@@ -329,6 +336,6 @@ def read_book(book, proxy_id, termination):
 def read_body(body, book):
     """The message in an arriving frame's body; its addresses come from ``book``."""
     try:
-        return _codec.decode(body, _ANY, address_in=_Inbound(book))
+        return decode_any(body, _Inbound(book) if book else _NO_BOOK)
     except CodecError as e:
         raise FrameError('cannot decode the body (%s)' % (e,))

@@ -56,8 +56,7 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
         self.enter_proxy()
         self.write_message(_HELLO, (), self.proxy_address)
 
-    def dataReceived(self, data):
-        self.frames_received(data)
+    dataReceived = FramedEnd.frames_received
 
     def connectionLost(self, reason=None):
         if self.keeper is not None:

@@ -941,3 +941,27 @@ class JsonTest(unittest.TestCase):
             self.assertEqual(fast[0], slow[0], data)
             if fast[0] == 'ok':
                 self.assertEqual(json.dumps(fast[1]), json.dumps(slow[1]))
+
+
+class AnyShortcutTest(unittest.TestCase):
+    """encode_any/decode_any are encode/decode with Any, whatever the value or text."""
+
+    @PROPERTY
+    @given(st.one_of(any_values(), everythings(), scalars_messages(),
+                     st.builds(Flat, member_values, member_values, member_values,
+                               member_values, member_values)))
+    def test_encode_any(self, value):
+        self.assertEqual(outcome(C.encode_any, value), outcome(codec.encode, value, ANY))
+
+    @FUZZ
+    @given(st.one_of(json_words(max_leaves=8).map(lambda w: json.dumps({'value': w})),
+                     flat_words.map(lambda w: json.dumps(
+                         {'value': [R.def_type(Flat).signature(), w, []]})),
+                     st.text(max_size=20)))
+    def test_decode_any(self, text):
+        fast, slow = outcome(C.decode_any, text), outcome(codec.decode, text, ANY)
+        self.assertEqual(fast[0], slow[0])
+        if fast[0] == 'ok':
+            self.assertEqual(C.encode_any(fast[1]), C.encode_any(slow[1]))
+        else:
+            self.assertEqual(fast, slow)

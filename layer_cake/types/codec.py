@@ -33,7 +33,8 @@ from . import timetext
 from .errors import CodecRuntimeError, CodecUsageError, ConversionError, PointConstructionError
 from .incognito import Incognito, TypeNotBound
 
-__all__ = ['CodecJson', 'value_to_word', 'word_to_value', 'compact_dumps', 'loads']
+__all__ = ['CodecJson', 'value_to_word', 'word_to_value', 'compact_dumps', 'loads',
+           'encode_any', 'decode_any']
 
 _NoneType = type(None)
 _EMPTY = frozenset()
@@ -1155,28 +1156,60 @@ class CodecJson(object):
 
     def decode(self, text, portable, address_in=None):
         """The value of type ``portable`` held in a JSON text; raises CodecRuntimeError."""
-        if not isinstance(text, (str, bytes, bytearray)):
-            raise CodecUsageError('cannot decode a %s' % (type(text).__name__,))
+        return _from_shipment(_parse(text), portable, address_in)
+
+
+def _parse(text):
+    """The shipment (JSON document) in ``text``; raises CodecError."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise CodecUsageError('cannot decode a %s' % (type(text).__name__,))
+    try:
+        return loads(text)
+    except ValueError as e:
+        raise CodecRuntimeError('cannot decode (%s)' % (e,)) from e
+    except RecursionError as e:
+        raise CodecRuntimeError('cannot decode (too deeply nested)') from e
+
+
+def _from_shipment(shipment, portable, address_in):
+    if type(shipment) is not dict or 'value' not in shipment:
+        raise CodecRuntimeError('cannot decode (not a shipment)')
+    pointers = shipment.get('pointer')
+    if pointers is None:
+        if type(portable) is P.Any:
+            value = _flat_any_value(shipment['value'])
+            if value is not _MISSING:
+                return value
+        table = {}
+    else:
         try:
-            shipment = loads(text)
-        except ValueError as e:
-            raise CodecRuntimeError('cannot decode (%s)' % (e,)) from e
-        except RecursionError as e:
-            raise CodecRuntimeError('cannot decode (too deeply nested)') from e
-        if type(shipment) is not dict or 'value' not in shipment:
-            raise CodecRuntimeError('cannot decode (not a shipment)')
-        pointers = shipment.get('pointer')
-        if pointers is None:
-            if type(portable) is P.Any:
-                value = _flat_any_value(shipment['value'])
-                if value is not _MISSING:
-                    return value
-            table = {}
-        else:
-            try:
-                table = dict(pointers)
-                if not all(type(a) is str for a in table):
-                    raise ValueError()
-            except (TypeError, ValueError) as e:
-                raise CodecRuntimeError('cannot decode (bad pointer table)') from e
-        return _decode_word(shipment['value'], portable, _Decoding(table, address_in))
+            table = dict(pointers)
+            if not all(type(a) is str for a in table):
+                raise ValueError()
+        except (TypeError, ValueError) as e:
+            raise CodecRuntimeError('cannot decode (bad pointer table)') from e
+    return _decode_word(shipment['value'], portable, _Decoding(table, address_in))
+
+
+_ANY = P.Any()
+
+
+def encode_any(value, address_out=None):
+    """``CodecJson().encode(value, Any, address_out)``, shortest path first (the wire's)."""
+    word = _flat_any_word(value)
+    if word is not _MISSING:
+        return compact_dumps({'value': word})
+    return _compact.encode(value, _ANY, address_out)
+
+
+def decode_any(text, address_in=None):
+    """``CodecJson().decode(text, Any, address_in)``, shortest path first (the wire's)."""
+    shipment = _parse(text)
+    if type(shipment) is dict and len(shipment) == 1:
+        value = _flat_any_value(shipment.get('value'))
+        if value is not _MISSING:
+            return value
+    return _from_shipment(shipment, _ANY, address_in)
+
+
+_compact = CodecJson()
