@@ -965,3 +965,33 @@ class AnyShortcutTest(unittest.TestCase):
             self.assertEqual(C.encode_any(fast[1]), C.encode_any(slow[1]))
         else:
             self.assertEqual(fast, slow)
+
+
+class Touchy(object):
+    """A flat member whose reading fails."""
+
+    def __init__(self, n: int = 0):
+        self.__dict__['n'] = n
+
+    @property
+    def n(self):
+        if self.__dict__['n'] < 0:
+            raise ValueError('negative')
+        return self.__dict__['n']
+
+
+R.bind_message(Touchy, n=P.Integer8())
+
+
+class FailingMemberTest(unittest.TestCase):
+
+    def test_failing_member_reported_as_before(self):
+        """A member that raises while being read gives the general path's CodecRuntimeError."""
+        bad = Touchy()
+        bad.__dict__['n'] = -1
+        for _ in range(2):
+            good = Touchy(3)
+            self.assertEqual(codec.encode(good, ANY), general_only(codec.encode, good, ANY))
+            fast = outcome(codec.encode, bad, ANY)
+            self.assertEqual(fast[0], 'error')
+            self.assertEqual(fast, general_only(outcome, codec.encode, bad, ANY))

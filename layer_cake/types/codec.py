@@ -983,7 +983,10 @@ def _flat_any_word(value):
         encode = _flat_out[t] = _flat_encoder(t)
     if encode is False:
         return _MISSING
-    return encode(value)
+    try:
+        return encode(value)
+    except Exception:       # a member that fails to read: the general path reports it
+        return _MISSING
 
 
 def _flat_any_value(word):
