@@ -24,8 +24,9 @@ framed-client --port=N [--count=5000] [--warmup=500]
     yet), then sends ``--warmup`` and then ``--count`` sequential
     ``Probe``/``ProbeReply`` round trips over that one connection: the next
     Probe is sent only after the previous reply has arrived. Prints ONE JSON
-    line with ``per_second`` (timed pass only) and the per-round-trip
-    latency percentiles, or a line with ``error``.
+    line with ``per_second`` (timed pass only), the per-round-trip
+    latency percentiles and the client process's CPU time (user + system,
+    all threads) per timed round trip, or a line with ``error``.
 
 Every process is bounded by a watchdog (``--timeout``).
 """
@@ -94,6 +95,7 @@ def framed_client(self, port: int = 0, count: int = 5000, warmup: int = 500,
     # Timed pass: one Probe out, wait for its reply, repeat.
     lat = [0.0] * count
     clock = time.perf_counter
+    c0 = os.times()
     t0 = clock()
     for i in range(count):
         s = clock()
@@ -103,7 +105,9 @@ def framed_client(self, port: int = 0, count: int = 5000, warmup: int = 500,
         if not isinstance(m, ProbeReply) or m.seq != i:
             bad += 1
     t1 = clock()
+    c1 = os.times()
     MARKS['t0'], MARKS['t1'], MARKS['lat'], MARKS['bad'] = t0, t1, lat, bad
+    MARKS['cpu0'], MARKS['cpu1'] = c0, c1
 
     self.send(lc.Close(), remote)
     # Wait (bounded by the process watchdog) for the session to end.
@@ -158,6 +162,7 @@ def FramedClientMachine_Connected(self, message):
     MARKS['connect_attempts'] = self.attempts
     self.remote = self.return_address
     if self.warm == 0:
+        MARKS['cpu0'] = os.times()
         MARKS['t0'] = time.perf_counter()
     self.sent_at = time.perf_counter()
     self.send(Probe(0, self.note), self.remote)
@@ -174,9 +179,11 @@ def FramedClientMachine_ProbeReply(self, message):
     i += 1
     self.seq = i
     if i == self.warm:
+        MARKS['cpu0'] = os.times()
         MARKS['t0'] = now
     if i >= self.warm + self.total:
         MARKS['t1'] = now
+        MARKS['cpu1'] = os.times()
         MARKS['lat'], MARKS['bad'] = self.lat, self.bad
         self.send(lc.Close(), self.remote)
         return
@@ -219,6 +226,8 @@ def run_framed_client(a, result):
         raise RuntimeError(f"{MARKS['bad']} replies were missing or out of order")
     seconds = MARKS['t1'] - MARKS['t0']
     lat = sorted(MARKS['lat'])
+    c0, c1 = MARKS['cpu0'], MARKS['cpu1']
+    cpu = (c1.user - c0.user) + (c1.system - c0.system)
     result.update(
         count=a.count,
         warmup=a.warmup,
@@ -228,6 +237,7 @@ def run_framed_client(a, result):
         p99_us=round(percentile(lat, 99) * 1e6, 1),
         max_us=round(lat[-1] * 1e6, 1),
         connect_attempts=MARKS.get('connect_attempts'),
+        cpu_us_per_round_trip=round(cpu / a.count * 1e6, 1),
     )
 
 

@@ -11,6 +11,7 @@ this in.
 import datetime
 import errno
 import os
+import threading
 
 from ..runtime import address as A
 from ..runtime import engine
@@ -39,7 +40,7 @@ class Proxy(Point):
     def _post(self, message, return_address, to_address):
         # On the reactor thread the frame is written at once, saving a trip
         # through the ready queue; other threads go through the engine.
-        if engine.reactor_ident is not None and engine.on_reactor_thread():
+        if threading.get_ident() == engine.reactor_ident:
             if self._alive:
                 self._end.outbound(message, return_address, to_address)
         else:

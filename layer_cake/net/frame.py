@@ -20,18 +20,16 @@ and :func:`encode_frame` returns them.
 import itertools
 import json
 import os
+import re
 
-from ..types import portable as P
-from ..types.codec import CodecJson
+from ..types.codec import compact_dumps, decode_any, encode_any
 from ..types.errors import CodecError
 
 FRAME_LIMIT = 1 << 20           # payload bytes
 SIZE_LINE_LIMIT = 23            # characters before the newline
 
-_ANY = P.Any()
-_codec = CodecJson()
 _loads = json.JSONDecoder().decode
-_dumps = json.JSONEncoder(separators=(',', ':'), check_circular=False).encode
+_dumps = compact_dumps
 
 # Placeholder keys must not collide with keys carried in from another process
 # (an Incognito relayed here keeps its sender's keys), so ours carry a token.
@@ -57,6 +55,17 @@ class FrameParser(object):
         self._sizes = None      # (h, b, t) of the frame whose payload is awaited
 
     def feed(self, data):
+        if not self._buffer and self._sizes is None:
+            # The usual read: exactly one whole frame.
+            m = _match_size_line(data)
+            if m is not None:
+                h, b, t = int(m[1]), int(m[2]), int(m[3])
+                start = m.end()
+                stop = start + t
+                if len(data) == stop + 1 and data[stop] == 10 and t <= self._limit and \
+                        h + b <= t and start <= SIZE_LINE_LIMIT + 1:
+                    middle = start + h
+                    return [(data[start:middle], data[middle:middle + b], data[middle + b:stop])]
         buffer = self._buffer + data if self._buffer else data
         frames = []
         position = 0
@@ -85,6 +94,10 @@ class FrameParser(object):
             self._sizes = None
         self._buffer = buffer[position:] if position < end else b''
         return frames
+
+
+# A size line of the usual form (its length is checked by the caller).
+_match_size_line = re.compile(rb'(\d+),(\d+),(\d+)\n').match
 
 
 def _check_partial(text):
@@ -192,6 +205,9 @@ class _Inbound(object):
             raise FrameError('address %r is not in the address book' % (key,))
 
 
+_NO_BOOK = _Inbound({})     # read-only: a frame without a book
+
+
 def _ids(ids):
     """The JSON array of a list of ints (or null), without the general encoder."""
     if ids is None:
@@ -199,9 +215,27 @@ def _ids(ids):
     return b'[%b]' % (b','.join(b'%d' % (i,) for i in ids),)
 
 
+# A connection carries the same few (destination, return address) pairs over
+# and over, so headers are remembered both ways.  The tables are emptied when
+# they fill up, which bounds them whatever arrives.
+_CACHE_LIMIT = 1024
+_headers_out = {}
+_headers_in = {}
+
+
 def _header(to_path, return_address, proxy_id):
-    return b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
+    key = (to_path, return_address, proxy_id)
+    try:
+        return _headers_out[key]
+    except (KeyError, TypeError):       # TypeError: a list where a tuple is usual
+        pass
+    header = b'{"value":{"to_address":%b,"return_address":%b,"tunnel":false}}' % (
         _ids(to_path), _ids(address_out(return_address, proxy_id)))
+    if type(to_path) is tuple and type(return_address) is tuple:
+        if len(_headers_out) >= _CACHE_LIMIT:
+            _headers_out.clear()
+        _headers_out[key] = header
+    return header
 
 
 def encode_frame(message, to_path, return_address, proxy_id):
@@ -210,9 +244,16 @@ def encode_frame(message, to_path, return_address, proxy_id):
     Raises CodecError when the message cannot be encoded.
     """
     hook = _Outbound(proxy_id)
-    body = _codec.encode(message, _ANY, address_out=hook).encode('utf-8')
-    book = _dumps({'value': hook.book}).encode('utf-8') if hook.book else b''
-    return pack(_header(to_path, return_address, proxy_id), body, book)
+    body = encode_any(message, hook).encode('utf-8')
+    header = _header(to_path, return_address, proxy_id)
+    if hook.book:
+        return pack(header, body, _dumps({'value': hook.book}).encode('utf-8'))
+    # pack() without a book, in line: this is every frame of a flat message.
+    h = len(header)
+    b = len(body)
+    if h + b > FRAME_LIMIT:
+        raise FrameError('oversize frame (%d bytes, limit %d)' % (h + b, FRAME_LIMIT))
+    return b'%d,%d,%d\n%b%b\n' % (h, b, h + b, header, body)
 
 
 def relay_frame(to_path, return_word, book_words, body, proxy_id):
@@ -240,6 +281,22 @@ def read_header(header, proxy_id, termination):
 
     ``to_path`` is a tuple; empty means the local termination.
     """
+    key = (header, proxy_id, termination)
+    try:
+        return _headers_in[key]
+    except (KeyError, TypeError):
+        pass
+    found = _read_header(header, proxy_id, termination)
+    if len(_headers_in) >= _CACHE_LIMIT:
+        _headers_in.clear()
+    try:
+        _headers_in[key] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _read_header(header, proxy_id, termination):
     # The layout this module writes is read without the JSON decoder.
     if header.startswith(_HEADER_START) and header.endswith(_HEADER_END):
         middle = header[len(_HEADER_START):-len(_HEADER_END)].split(_HEADER_MIDDLE)
@@ -279,6 +336,6 @@ def read_book(book, proxy_id, termination):
 def read_body(body, book):
     """The message in an arriving frame's body; its addresses come from ``book``."""
     try:
-        return _codec.decode(body, _ANY, address_in=_Inbound(book))
+        return decode_any(body, _Inbound(book) if book else _NO_BOOK)
     except CodecError as e:
         raise FrameError('cannot decode the body (%s)' % (e,))

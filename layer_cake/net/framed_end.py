@@ -25,6 +25,9 @@ from .endpoint import Proxy
 from .messages import EndOfTransport, TRANSPORT_MESSAGES
 
 
+_NO_BOOK = {}       # read-only: the book of a frame without one
+
+
 class FramedEnd(object):
     """Frames in, deliveries out; messages in, frames out."""
 
@@ -67,7 +70,7 @@ class FramedEnd(object):
                 # Passing through: the body stays as it is.
                 relay(to_path[:-1], return_address, F.read_book(book, pid, termination), body)
                 return
-        message = F.read_body(body, F.read_book(book, pid, termination))
+        message = F.read_body(body, F.read_book(book, pid, termination) if book else _NO_BOOK)
         if type(message) in TRANSPORT_MESSAGES:
             self._transport_message(message)
             return
@@ -88,7 +91,13 @@ class FramedEnd(object):
         to_path = to_address[:-1]
         if not to_path and self.to_the_end(message, return_address):
             return
-        self.write_message(message, to_path, return_address)
+        try:
+            data = F.encode_frame(message, to_path, return_address,
+                                  self.proxy.object_address[-1])
+        except (CodecError, F.FrameError, ValueError, TypeError) as e:
+            self._cannot_send(message, e)
+            return
+        self.write_frame(data)
 
     def to_the_end(self, message, return_address):
         """A message addressed to the proxy itself; True when it was dealt with here."""
@@ -112,8 +121,11 @@ class FramedEnd(object):
             data = F.encode_frame(message, to_path, return_address,
                                   self.proxy.object_address[-1])
         except (CodecError, F.FrameError, ValueError, TypeError) as e:
-            self.warn('cannot send %s (%s)' % (type(message).__name__, e))
-            self._break(EndOfTransport.OUTBOUND_STREAMING, str(e))
+            self._cannot_send(message, e)
             return False
         self.write_frame(data)
         return True
+
+    def _cannot_send(self, message, e):
+        self.warn('cannot send %s (%s)' % (type(message).__name__, e))
+        self._break(EndOfTransport.OUTBOUND_STREAMING, str(e))

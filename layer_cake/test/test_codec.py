@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from twisted.trial import unittest
 
 from layer_cake.test import codec_types as T
+from layer_cake.types import codec as C
 from layer_cake.types import portable as P
 from layer_cake.types import registry as R
 from layer_cake.types.codec import CodecJson, value_to_word, word_to_value
@@ -789,3 +790,208 @@ class PropertyTest(unittest.TestCase):
         """CodecRuntimeError and CodecUsageError are CodecErrors."""
         self.assertTrue(issubclass(CodecRuntimeError, CodecError))
         self.assertTrue(issubclass(CodecUsageError, CodecError))
+
+
+# The flat path (codec.py): messages whose members all stand for themselves.
+
+class Flat(object):
+    """Every member kind the flat path takes."""
+
+    def __init__(self, flag: bool = False, count: int = 0, ratio: float = 0.0,
+                 name: str = None, small: P.Integer2 = None):
+        self.flag = flag
+        self.count = count
+        self.ratio = ratio
+        self.name = name
+        self.small = small
+
+
+R.bind_message(Flat, small=P.Integer2())
+
+
+class FlatChild(Flat):
+    """Not bound itself: it travels as a Flat."""
+
+
+class Guarded(object):
+    """A flat member behind a property: decoding must go through its setter."""
+
+    def __init__(self, n: int = 0):
+        self.__dict__['n'] = n
+
+    def _set(self, value):
+        self.__dict__['n'] = value * 2
+
+    n = property(lambda self: self.__dict__['n'], _set)
+
+
+R.bind_message(Guarded, n=P.Integer8())
+
+
+def general_only(f, *args):
+    """``f(*args)`` with the flat path switched off."""
+    saved = C._flat_any_word, C._flat_any_value
+    C._flat_any_word = C._flat_any_value = lambda x: C._MISSING
+    try:
+        return f(*args)
+    finally:
+        C._flat_any_word, C._flat_any_value = saved
+
+
+def outcome(f, *args):
+    """('ok', result) or ('error', text): what a call gives, to compare two paths."""
+    try:
+        return 'ok', f(*args)
+    except CodecRuntimeError as e:
+        return 'error', str(e)
+
+
+member_words = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) |
+                st.text(max_size=6) | st.just(float('inf')) | st.lists(st.integers(), max_size=2))
+member_values = member_words | st.binary(max_size=3)
+flat_words = st.dictionaries(
+    st.sampled_from(['flag', 'count', 'ratio', 'name', 'small', 'other']), member_words)
+
+
+class FlatPathTest(unittest.TestCase):
+
+    def test_flat_path_is_taken(self):
+        """A flat message is encoded and, once its type has been met, decoded by the flat path."""
+        m = Flat(True, 3, 0.5, 'x', 7)
+        text = codec.encode(m, ANY)
+        self.assertTrue(callable(C._flat_out[Flat]))
+        codec.decode(text, ANY)
+        back = codec.decode(text, ANY)
+        self.assertTrue(callable(C._flat_in[R.def_type(Flat).signature()]))
+        self.assertEqual(vars(back), vars(m))
+        self.assertIs(C._flat_out.get(T.Everything, False), False)
+
+    @PROPERTY
+    @given(member_values, member_values, member_values, member_values, member_values)
+    def test_encodings_identical(self, flag, count, ratio, name, small):
+        """Flat and general encoders give the same text, or the same error."""
+        for cls in (Flat, FlatChild):
+            m = cls()
+            m.flag, m.count, m.ratio, m.name, m.small = flag, count, ratio, name, small
+            fast = outcome(codec.encode, m, ANY)
+            self.assertEqual(fast, general_only(outcome, codec.encode, m, ANY))
+            if fast[0] == 'ok':
+                self.assertEqual(shipment(fast[1])['value'][0], R.def_type(Flat).signature())
+
+    @PROPERTY
+    @given(flat_words, st.sampled_from([Flat, Guarded, T.Person]))
+    def test_decodings_equal(self, word, cls):
+        """Flat and general decoders give equal values (or the same error) for any member words."""
+        signature = R.def_type(cls).signature()
+        if cls is Guarded:
+            word = {'n': word.get('count')}
+        text = json.dumps({'value': [signature, word, []]})
+        general_only(outcome, codec.decode, text, ANY)      # the type has been met
+        fast = outcome(codec.decode, text, ANY)
+        slow = general_only(outcome, codec.decode, text, ANY)
+        self.assertEqual(fast[0], slow[0])
+        if fast[0] == 'ok':
+            self.assertIs(type(fast[1]), type(slow[1]))
+            self.assertEqual(vars(fast[1]), vars(slow[1]))
+        else:
+            self.assertEqual(fast, slow)
+
+    def test_setter_is_honoured(self):
+        """A member behind a property is set through it (so not by the flat path)."""
+        for _ in range(2):
+            self.assertEqual(round_trip(Guarded(4), ANY).n, 8)
+        self.assertIs(C._flat_in[R.def_type(Guarded).signature()], False)
+
+    def test_messages_that_are_not_flat(self):
+        """Everything (containers, pointers, addresses) still goes the general way, unchanged."""
+        e = everything()
+        self.assertEqual(codec.encode(e, ANY), general_only(codec.encode, e, ANY))
+        self.assertTrue(R.equal_to(round_trip(e, ANY), e))
+
+    def test_unknown_type_still_incognito(self):
+        """A signature nobody registered decodes to an Incognito on every call."""
+        text = '{"value":["nowhere.Flat",{"count":1},[]]}'
+        for _ in range(2):
+            self.assertIsInstance(codec.decode(text, ANY), Incognito)
+
+
+class JsonTest(unittest.TestCase):
+    """The codec's json shortcuts behave as json itself."""
+
+    @FUZZ
+    @given(json_words(max_leaves=12))
+    def test_dumps_identical(self, word):
+        expected = json.JSONEncoder(separators=(',', ':'), check_circular=False).encode(word)
+        self.assertEqual(C.compact_dumps(word), expected)
+
+    @FUZZ
+    @given(st.one_of(json_words(max_leaves=12).map(json.dumps),
+                     json_words(max_leaves=12).map(lambda w: json.dumps({'value': w})),
+                     st.text(max_size=20).map(lambda t: '{"' + t),
+                     st.text(max_size=20)))
+    def test_loads_identical(self, text):
+        def loads(f, data):
+            try:
+                return 'ok', f(data)
+            except ValueError as e:
+                return 'error', type(e)
+        for data in (text, text.encode('utf-8'), text.encode('utf-16'), text + ' ',
+                     text.encode('utf-8') + b'\xff'):
+            fast, slow = loads(C.loads, data), loads(json.loads, data)
+            self.assertEqual(fast[0], slow[0], data)
+            if fast[0] == 'ok':
+                self.assertEqual(json.dumps(fast[1]), json.dumps(slow[1]))
+
+
+class AnyShortcutTest(unittest.TestCase):
+    """encode_any/decode_any are encode/decode with Any, whatever the value or text."""
+
+    @PROPERTY
+    @given(st.one_of(any_values(), everythings(), scalars_messages(),
+                     st.builds(Flat, member_values, member_values, member_values,
+                               member_values, member_values)))
+    def test_encode_any(self, value):
+        self.assertEqual(outcome(C.encode_any, value), outcome(codec.encode, value, ANY))
+
+    @FUZZ
+    @given(st.one_of(json_words(max_leaves=8).map(lambda w: json.dumps({'value': w})),
+                     flat_words.map(lambda w: json.dumps(
+                         {'value': [R.def_type(Flat).signature(), w, []]})),
+                     st.text(max_size=20)))
+    def test_decode_any(self, text):
+        fast, slow = outcome(C.decode_any, text), outcome(codec.decode, text, ANY)
+        self.assertEqual(fast[0], slow[0])
+        if fast[0] == 'ok':
+            self.assertEqual(C.encode_any(fast[1]), C.encode_any(slow[1]))
+        else:
+            self.assertEqual(fast, slow)
+
+
+class Touchy(object):
+    """A flat member whose reading fails."""
+
+    def __init__(self, n: int = 0):
+        self.__dict__['n'] = n
+
+    @property
+    def n(self):
+        if self.__dict__['n'] < 0:
+            raise ValueError('negative')
+        return self.__dict__['n']
+
+
+R.bind_message(Touchy, n=P.Integer8())
+
+
+class FailingMemberTest(unittest.TestCase):
+
+    def test_failing_member_reported_as_before(self):
+        """A member that raises while being read gives the general path's CodecRuntimeError."""
+        bad = Touchy()
+        bad.__dict__['n'] = -1
+        for _ in range(2):
+            good = Touchy(3)
+            self.assertEqual(codec.encode(good, ANY), general_only(codec.encode, good, ANY))
+            fast = outcome(codec.encode, bad, ANY)
+            self.assertEqual(fast[0], 'error')
+            self.assertEqual(fast, general_only(outcome, codec.encode, bad, ANY))

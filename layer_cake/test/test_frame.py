@@ -77,6 +77,56 @@ class ParserTests(unittest.SynchronousTestCase):
         self.assertEqual(rest[h:h + b], b'{"value":["layer_cake.runtime.messages.Ack",{},[]]}')
 
 
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(
+        st.lists(st.sampled_from('0123456789,x\n'), max_size=26).map(''.join),
+        st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 70),
+                  st.integers(0, 12)).map(lambda s: ','.join('0' * s[3] + str(n)
+                                                             for n in s[:3]))),
+        st.integers(min_value=-2, max_value=2), st.booleans(),
+        st.integers(min_value=0, max_value=60))
+    def test_one_frame_fed_whole_or_in_pieces(self, line, slack, newline, limit):
+        """A read holding one frame (the parser's shortcut) parses exactly as when it comes in
+        pieces: the same parts, or a FrameError for both."""
+        declared = line.rsplit(',', 1)[-1]
+        # Near the declared size, but never huge (a long digit run declares a lot).
+        payload = max(0, min((int(declared) if declared.isdigit() else 10), 100) + slack)
+        data = line.encode('ascii') + b'\n' + b'p' * payload + (b'\n' if newline else b'.')
+
+        def parse(pieces):
+            parser = F.FrameParser(limit=limit)
+            try:
+                return [part for piece in pieces for part in parser.feed(piece)]
+            except F.FrameError:
+                return 'error'
+        whole = parse([data])
+        self.assertEqual(whole, parse([data[:1], data[1:]]))
+        self.assertEqual(whole, parse([data[:-1], data[-1:]]))
+
+    def test_header_tables_keep_each_connection_apart(self):
+        """The same header read through two proxies (or ends) gives each its own addresses."""
+        header = F.FrameParser().feed(F.encode_frame(lc.Ack(), (4,), (7,), 9))[0][0]
+        for _ in range(2):
+            self.assertEqual(F.read_header(header, 12, (1,)), ((4,), (7, 12)))
+            self.assertEqual(F.read_header(header, 13, (1,)), ((4,), (7, 13)))
+        home = F.FrameParser().feed(F.encode_frame(lc.Ack(), (4,), (9,), 9))[0][0]
+        self.assertEqual(F.read_header(home, 12, (1,)), ((4,), (1,)))
+        self.assertEqual(F.read_header(home, 12, (2,)), ((4,), (2,)))
+        for _ in range(2):
+            self.assertRaises(F.FrameError, F.read_header,
+                              b'{"value":{"to_address":[0],"return_address":[],"tunnel":false}}',
+                              12, (1,))
+
+    def test_header_written_per_proxy(self):
+        """Headers written for different proxies differ where the return address leaves."""
+        for _ in range(2):
+            a = F.encode_frame(lc.Ack(), (4,), (7, 9), 9)
+            b = F.encode_frame(lc.Ack(), (4,), (7, 9), 8)
+            self.assertIn(b'"return_address":[7,0]', a)
+            self.assertIn(b'"return_address":[7,9]', b)
+        self.assertIn(b'"to_address":[4]', F.encode_frame(lc.Ack(), [4], [7], 9))
+
+
 class AddressTests(unittest.SynchronousTestCase):
 
     def test_rewriting(self):

@@ -181,6 +181,20 @@ class ConnectTests(RuntimeTestCase):
         # The proxy is gone: sends to it vanish without error.
         ch.send(lc.Ack(), pair.connected_proxy)
 
+    def test_large_and_small_frames_keep_their_order(self):
+        """Frames larger than a socket takes at once, between small ones, arrive whole and in order
+        (a frame written straight to the socket must not overtake one Twisted still holds)."""
+        ch = self.channel()
+        pair = Pair(self, ch)
+        for n in range(6):
+            ch.send(T.Directions(note=str(n) * 900000), pair.connected_proxy)
+            ch.send(T.Numbered(n=n), pair.connected_proxy)
+        for n in range(6):
+            m, _ = self.receive(ch, T.Directions, T.Numbered)
+            self.assertEqual(m.note, str(n) * 900000)
+            m, _ = self.receive(ch, T.Directions, T.Numbered)
+            self.assertEqual(m.n, n)
+
     def test_stop_beyond_proxy_is_forwarded(self):
         """A Stop addressed to an object beyond the proxy travels; one to the proxy closes."""
         ch = self.channel()

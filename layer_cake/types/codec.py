@@ -21,6 +21,8 @@ import collections
 import datetime
 import enum
 import json
+import json.encoder
+import json.scanner
 import threading
 import types
 import uuid
@@ -31,7 +33,8 @@ from . import timetext
 from .errors import CodecRuntimeError, CodecUsageError, ConversionError, PointConstructionError
 from .incognito import Incognito, TypeNotBound
 
-__all__ = ['CodecJson', 'value_to_word', 'word_to_value']
+__all__ = ['CodecJson', 'value_to_word', 'word_to_value', 'compact_dumps', 'loads',
+           'encode_any', 'decode_any']
 
 _NoneType = type(None)
 _EMPTY = frozenset()
@@ -888,6 +891,177 @@ _decoders = _Table({
 })
 
 
+# The flat path.  Most messages between processes are registered classes whose
+# members all stand for themselves in JSON (numbers, text, flags, null).  For
+# an Any holding one of those, the general walk's state objects and layers
+# cost more than the conversion itself, so each such class gets a pair of
+# functions that do the same work in one step.  They give way to the general
+# path (by returning _MISSING) at the first value that is not simply itself,
+# so a value is encoded, decoded or refused exactly as the general path would.
+
+_flat_out = {}      # Python class -> encode(value) -> Any triple; False: never flat
+_flat_in = {}       # signature -> decode(word) -> instance; False: never flat
+
+
+def _stands_for_itself(ok):
+    """True for a member type whose usual values are their own JSON (not just null)."""
+    return bool(ok - _NONE)
+
+
+def _flat_encoder(t):
+    """The flat encoder of values of class ``t``, or False."""
+    if t is Incognito or t is tuple:
+        return False
+    r = getattr(t, _REGISTRATION, None)
+    if r is None or r.kind != 'message' or r.not_portable or not isinstance(r.target, type):
+        return False
+    members = []
+    for name, m in r.schema.items():
+        ok = _encoders.get(m)[0]
+        if not _stands_for_itself(ok):
+            return False
+        members.append((name, ok))
+    members = tuple(members)
+    cls = r.target
+    signature = r.path
+
+    def encode(value):
+        if not isinstance(value, cls):
+            return _MISSING
+        out = {}
+        for name, ok in members:
+            x = getattr(value, name, _MISSING)
+            if type(x) not in ok:
+                return _MISSING
+            out[name] = x
+        return [signature, out, []]
+    return encode
+
+
+def _flat_decoder(signature):
+    """The flat decoder of the class named by ``signature``, False, or None when
+    the general path has not met the signature yet."""
+    entry = _anys.get(signature)
+    if entry is None:
+        return None
+    portable, _, _, user = entry
+    if not user:
+        return False
+    _, _, fill, cls = _decoders.get(portable)
+    r = P.registration_of(cls)
+    if fill is None or r is None or cls.__setattr__ is not object.__setattr__:
+        return False
+    oks = {}
+    for name, m in r.schema.items():
+        ok = _decoders.get(m)[0]
+        # A member set through a class-level descriptor needs setattr.
+        if not _stands_for_itself(ok) or hasattr(getattr(cls, name, None), '__set__'):
+            return False
+        oks[name] = ok
+
+    def decode(word):
+        if type(word) is not dict:
+            return _MISSING
+        for name, w in word.items():
+            ok = oks.get(name)
+            if ok is None or type(w) not in ok:
+                return _MISSING
+        try:
+            instance = cls()
+            instance.__dict__.update(word)
+        except Exception:
+            return _MISSING
+        return instance
+    return decode
+
+
+def _flat_any_word(value):
+    """The Any triple of ``value`` by the flat path, or _MISSING."""
+    t = type(value)
+    encode = _flat_out.get(t)
+    if encode is None:
+        encode = _flat_out[t] = _flat_encoder(t)
+    if encode is False:
+        return _MISSING
+    try:
+        return encode(value)
+    except Exception:       # a member that fails to read: the general path reports it
+        return _MISSING
+
+
+def _flat_any_value(word):
+    """The value of an Any triple by the flat path, or _MISSING."""
+    if type(word) is not list or len(word) != 3 or type(word[0]) is not str or type(
+            word[2]) is not list:
+        return _MISSING
+    signature = word[0]
+    decode = _flat_in.get(signature)
+    if decode is None:
+        decode = _flat_decoder(signature)
+        if decode is None:
+            return _MISSING
+        _flat_in[signature] = decode
+    if decode is False:
+        return _MISSING
+    return decode(word[1])
+
+
+# JSON text without json's per-call set-up: the C encoder is made once (the
+# same one json.dumps makes on each call), and a document is scanned by the C
+# scanner directly when it needs none of json.loads' encoding detection or
+# trailing whitespace handling.  Anything else goes through json itself.
+
+def _compact_dumps():
+    base = json.JSONEncoder(separators=(',', ':'), check_circular=False)
+    make = getattr(json.encoder, 'c_make_encoder', None)
+    if make is None:
+        return base.encode
+    try:
+        run = make(None, base.default, json.encoder.encode_basestring_ascii, None, ':', ',',
+                   False, False, True)
+    except TypeError:
+        return base.encode
+    join = ''.join
+
+    def dumps(o):
+        return join(run(o, 0))
+    return dumps
+
+
+def _fast_loads():
+    scanner = getattr(json.scanner, 'c_make_scanner', None)
+    loads = json.loads
+    if scanner is None:
+        return loads
+    scan = scanner(json.JSONDecoder())
+
+    def fast(text):
+        if type(text) is bytes:
+            # What json.loads would detect: no BOM and no zero byte up front.
+            if text[:2] != b'{"':
+                return loads(text)
+            try:
+                s = text.decode('utf-8')
+            except UnicodeDecodeError:
+                return loads(text)
+        elif type(text) is str and text[:1] == '{':
+            s = text
+        else:
+            return loads(text)
+        try:
+            value, end = scan(s, 0)
+        except StopIteration:
+            return loads(text)      # raises json's own error
+        if end != len(s):
+            return loads(text)
+        return value
+    return fast
+
+
+compact_dumps = _compact_dumps()
+loads = _fast_loads()
+
+
 # The public surface.
 
 def _portable(portable):
@@ -963,17 +1137,20 @@ class CodecJson(object):
             self._dumps = json.JSONEncoder(sort_keys=True, indent=4,
                                            separators=(',', ': ')).encode
         else:
-            self._dumps = json.JSONEncoder(separators=(',', ':'),
-                                           check_circular=False).encode
+            self._dumps = compact_dumps
 
     def encode(self, value, portable, address_out=None):
         """The JSON text of ``value`` of type ``portable``; raises CodecRuntimeError."""
-        state = _Encoding(address_out)
-        word = _encode_word(value, portable, state)
-        if state.table:
-            shipment = {'value': word, 'pointer': state.table}
-        else:
+        word = _flat_any_word(value) if type(portable) is P.Any else _MISSING
+        if word is not _MISSING:
             shipment = {'value': word}
+        else:
+            state = _Encoding(address_out)
+            word = _encode_word(value, portable, state)
+            if state.table:
+                shipment = {'value': word, 'pointer': state.table}
+            else:
+                shipment = {'value': word}
         try:
             return self._dumps(shipment)
         except (TypeError, ValueError, RecursionError) as e:
@@ -982,24 +1159,60 @@ class CodecJson(object):
 
     def decode(self, text, portable, address_in=None):
         """The value of type ``portable`` held in a JSON text; raises CodecRuntimeError."""
-        if not isinstance(text, (str, bytes, bytearray)):
-            raise CodecUsageError('cannot decode a %s' % (type(text).__name__,))
+        return _from_shipment(_parse(text), portable, address_in)
+
+
+def _parse(text):
+    """The shipment (JSON document) in ``text``; raises CodecError."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise CodecUsageError('cannot decode a %s' % (type(text).__name__,))
+    try:
+        return loads(text)
+    except ValueError as e:
+        raise CodecRuntimeError('cannot decode (%s)' % (e,)) from e
+    except RecursionError as e:
+        raise CodecRuntimeError('cannot decode (too deeply nested)') from e
+
+
+def _from_shipment(shipment, portable, address_in):
+    if type(shipment) is not dict or 'value' not in shipment:
+        raise CodecRuntimeError('cannot decode (not a shipment)')
+    pointers = shipment.get('pointer')
+    if pointers is None:
+        if type(portable) is P.Any:
+            value = _flat_any_value(shipment['value'])
+            if value is not _MISSING:
+                return value
+        table = {}
+    else:
         try:
-            shipment = json.loads(text)
-        except ValueError as e:
-            raise CodecRuntimeError('cannot decode (%s)' % (e,)) from e
-        except RecursionError as e:
-            raise CodecRuntimeError('cannot decode (too deeply nested)') from e
-        if type(shipment) is not dict or 'value' not in shipment:
-            raise CodecRuntimeError('cannot decode (not a shipment)')
-        pointers = shipment.get('pointer')
-        if pointers is None:
-            table = {}
-        else:
-            try:
-                table = dict(pointers)
-                if not all(type(a) is str for a in table):
-                    raise ValueError()
-            except (TypeError, ValueError) as e:
-                raise CodecRuntimeError('cannot decode (bad pointer table)') from e
-        return _decode_word(shipment['value'], portable, _Decoding(table, address_in))
+            table = dict(pointers)
+            if not all(type(a) is str for a in table):
+                raise ValueError()
+        except (TypeError, ValueError) as e:
+            raise CodecRuntimeError('cannot decode (bad pointer table)') from e
+    return _decode_word(shipment['value'], portable, _Decoding(table, address_in))
+
+
+_ANY = P.Any()
+
+
+def encode_any(value, address_out=None):
+    """``CodecJson().encode(value, Any, address_out)``, shortest path first (the wire's)."""
+    word = _flat_any_word(value)
+    if word is not _MISSING:
+        return compact_dumps({'value': word})
+    return _compact.encode(value, _ANY, address_out)
+
+
+def decode_any(text, address_in=None):
+    """``CodecJson().decode(text, Any, address_in)``, shortest path first (the wire's)."""
+    shipment = _parse(text)
+    if type(shipment) is dict and len(shipment) == 1:
+        value = _flat_any_value(shipment.get('value'))
+        if value is not _MISSING:
+            return value
+    return _from_shipment(shipment, _ANY, address_in)
+
+
+_compact = CodecJson()
