@@ -162,6 +162,8 @@ class ObjectSpool(Point, StateMachine):
     def _submit(self, request, requester):
         w = self.idle.popleft()
         seconds = self.responsiveness * 5 if self.responsiveness is not None else None
+        if w.starting:
+            seconds = None      # waits for the process to start, however long that takes
         a = self.create(GetResponse, request, w.address, seconds=seconds)
         w.job = a
         job = _Job(w, requester, engine.clock.seconds())
