@@ -147,7 +147,8 @@ def layer_cake(arguments, stdout=None, stderr=None):
     except Exception as e:
         # Never a traceback: the unexpected is still one line.
         value = Faulted('cannot complete command', '%s: %s' % (type(e).__name__, e))
-    _, status = write_output(value, PROGRAM, stdout=stdout, stderr=stderr)
+    _, status = write_output(value, PROGRAM, stdout=stdout, stderr=stderr,
+                             maps_as_objects=True)
     return status
 
 

@@ -195,6 +195,13 @@ def _encodable(value):
         return value, codec.encode(value, ANY)
 
 
+def _text_keyed(value):
+    """Is ``value`` a cast map whose keys are text (its word is a list of pairs)?"""
+    if type(value) is not tuple or len(value) != 2 or not isinstance(value[1], P.MapOf):
+        return False
+    return isinstance(value[1].key, (P.Unicode, P.String))
+
+
 def _write(stream, text):
     """Write, tolerating a reader that has gone away."""
     try:
@@ -204,8 +211,12 @@ def _write(stream, text):
 
 
 def write_output(value, argv0, full_output=False, child_process=False, output_file=None,
-                 stdout=None, stderr=None):
-    """Write the result of the process; returns (value written, exit status)."""
+                 stdout=None, stderr=None, maps_as_objects=False):
+    """Write the result of the process; returns (value written, exit status).
+
+    ``maps_as_objects`` prints a map keyed by text as a JSON object rather than
+    the word's list of pairs (the CLI does, for group results keyed by role).
+    """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     value, text = _encodable(value)
@@ -230,6 +241,8 @@ def write_output(value, argv0, full_output=False, child_process=False, output_fi
         _write(stderr, '%s: %s\n' % (argv0, value))
     else:
         word = json.loads(text)['value'][1]
+        if maps_as_objects and _text_keyed(value):
+            word = dict(word)
         _write(stdout, json.dumps(word, indent=4) + '\n')
     for stream in (stdout, stderr):
         try:

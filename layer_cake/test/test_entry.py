@@ -451,6 +451,8 @@ class OutputTests(ProcessCase):
         pairs = lc.cast_to({'b': 1, 'a': 2}, dict[str, int])
         self.assertEqual(written(pairs), (0, '[\n    [\n        "b",\n        1\n    ],\n'
                                              '    [\n        "a",\n        2\n    ]\n]\n', ''))
+        self.assertEqual(written(pairs, maps_as_objects=True),
+                         (0, '{\n    "b": 1,\n    "a": 2\n}\n', ''))
         self.assertEqual(written(lc.Faulted('c', 'e', exit_status=4)), (4, '', 'prog: c (e)\n'))
         self.assertEqual(written(lc.Ack(), full_output=True, child_process=True),
                          (0, '{"value":["layer_cake.runtime.messages.Ack",{},[]]}\n', ''))
