@@ -489,3 +489,69 @@ class Running(CliTestCase):
         """start of a home without roles is a fault saying it is empty."""
         self.ok('create')
         self.assertIn('empty', self.fault('start'))
+
+
+class RunEndings(CliTestCase):
+    """Item 43: how a foreground run goes on, restarts and ends."""
+
+    def start_run(self, *arguments):
+        run = subprocess.Popen([sys.executable, '-m', 'layer_cake.cli.main', 'run']
+                               + list(arguments), cwd=self.folder, env=environment(),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        self.pids.add(run.pid)
+        self.addCleanup(run.kill)
+        self.wait_running(['group', 'worker-0', 'worker-1'])
+        return run
+
+    def pid_of(self, role):
+        return self.heads()[role].pid
+
+    def test_no_retry_goes_on_then_reports_by_role(self):
+        """Without retry a killed role stays down, the rest run on; the end prints an object."""
+        import threading
+        self.made_home()
+        run = self.start_run('--debug-level=CONSOLE')
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(run.stderr), daemon=True)
+        reader.start()
+        survivor = self.pid_of('worker-1')
+        os.kill(self.pid_of('worker-0'), signal.SIGKILL)
+        # Once the group has seen worker-0 end, worker-1 and the run must still be there.
+        self.assertTrue(wait_until(lambda: any('Ended "worker-0"' in t for t in list(lines))))
+        self.assertIsNone(run.poll())
+        self.assertTrue(alive(survivor))
+        self.assertNotIn('worker-0', self.heads())
+        os.kill(survivor, signal.SIGINT)
+        out = run.stdout.read()
+        run.wait(COMMAND_DEADLINE)
+        reader.join(COMMAND_DEADLINE)
+        self.assertEqual(run.returncode, 0, ''.join(lines)[-2000:])
+        result = json.loads(out)
+        self.assertEqual(sorted(result), ['worker-0', 'worker-1'])
+
+    def test_retry_relaunches(self):
+        """With --retry on the group, a role killed with SIGKILL is relaunched."""
+        self.made_home()
+        self.ok('update', 'group', '--retry={"regular_steps": 1.0}')
+        run = self.start_run('--debug-level=CONSOLE')
+        killed = self.pid_of('worker-0')
+        os.kill(killed, signal.SIGKILL)
+
+        def relaunched():
+            head = self.heads().get('worker-0')
+            return head is not None and head.pid != killed
+        self.assertTrue(wait_until(relaunched))
+        self.note_running()
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=COMMAND_DEADLINE)
+        self.assertIn('Restart "worker-0" (', err)
+
+    def test_main_role_ends_the_run(self):
+        """With --main-role the run ends when that role returns, with its value; others stop."""
+        self.made_home()
+        self.ok('update', 'worker-0', '--finish', '--rate=2.5')
+        code, out, err = self.cli('run', '--main-role=worker-0')
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertEqual(json.loads(out), 2.5)
+        self.assertEqual(self.heads(), {})

@@ -7,7 +7,7 @@ on its own.
 import layer_cake as lc
 
 
-def cli_worker(self, rate: float = 1.0, label: str = None, finish: bool = False):
+def cli_worker(self, rate: float = 1.0, label: str = None, finish: bool = False) -> float:
     self.console('cli_worker', rate=rate, label=label)
     if finish:
         return rate
