@@ -12,9 +12,6 @@ A Proxy in the object table stands for the child: an address ending in the
 proxy's id reaches the object with the rest of that address in the child.
 """
 
-from twisted.internet import error as E
-from twisted.internet import protocol
-
 from ..types import registry
 from ..runtime import address as A
 from ..runtime import engine
@@ -23,16 +20,8 @@ from ..runtime import point
 from ..net.endpoint import Proxy
 from ..net.framed_end import FramedEnd
 from ..net.messages import EndOfTransport, Hello
+from .captured import OUTPUT_LIMIT, CapturedProcess, exit_code
 from .pipes import FROM_CHILD, TO_CHILD
-
-# The most a child may print as its result.
-OUTPUT_LIMIT = 64 << 20
-
-# Reaping without SIGCHLD (a reactor in a thread other than the main one
-# cannot have the handler): look again at these intervals once the pipes
-# have closed.
-REAP_INTERVALS = (0.002, 0.01, 0.05, 0.1, 0.25)
-
 
 class ChildReady(object):
     """The child has opened its end of the control pipes."""
@@ -52,25 +41,24 @@ class ChildEnded(object):
         self.exit_code = exit_code
         self.signal = signal
 
+    def code(self):
+        """The exit code, or ``-N`` for signal N."""
+        return exit_code(self.exit_code, self.signal)
+
 
 for _m in (ChildReady, ChildBroken, ChildEnded):
     registry.bind_message(_m, copy_before_sending=False, message_trail=False,
                           execution_trace=False)
 
 
-class ChildProtocol(FramedEnd, protocol.ProcessProtocol):
+class ChildProtocol(FramedEnd, CapturedProcess):
     """One running child, as seen from the parent (reactor thread only)."""
 
     proxy_name = 'ProcessProxy'
 
     def __init__(self, controller, output_limit=OUTPUT_LIMIT):
         self.controller = controller
-        self.output = bytearray()
-        self.output_limit = output_limit
-        self.output_overflow = False
-        self.ended = False
-        self.pid = None
-        self._reaping = None
+        self.init_captured(engine.reactor, output_limit)
 
     @property
     def proxy_address(self):
@@ -79,50 +67,19 @@ class ChildProtocol(FramedEnd, protocol.ProcessProtocol):
     # Twisted's side.
 
     def connectionMade(self):
-        self.pid = self.transport.pid
+        CapturedProcess.connectionMade(self)
         self.proxy = Proxy(self)
         point.enter(self.proxy, None, self.controller)
 
     def childDataReceived(self, fd, data):
-        if fd == 1:
-            if len(self.output) + len(data) > self.output_limit:
-                self.output_overflow = True
-                return
-            self.output += data
-        elif fd == FROM_CHILD:
+        if fd == FROM_CHILD:
             self.frames_received(data)
+        else:
+            CapturedProcess.childDataReceived(self, fd, data)
 
-    def childConnectionLost(self, fd):
-        transport = self.transport
-        if not getattr(transport, 'pipes', None) and not self.ended:
-            # Every pipe is closed: the child is exiting.  Make sure it is
-            # reaped even where no SIGCHLD handler is installed.
-            self._reap(0)
-
-    def _reap(self, step):
-        self._reaping = None
-        if self.ended or getattr(self.transport, 'lostProcess', True):
-            return
-        try:
-            self.transport.reapProcess()
-        except Exception:
-            pass
-        if self.ended or getattr(self.transport, 'lostProcess', True):
-            return
-        delay = REAP_INTERVALS[min(step, len(REAP_INTERVALS) - 1)]
-        self._reaping = engine.reactor.callLater(delay, self._reap, step + 1)
-
-    def processEnded(self, reason):
-        self.ended = True
-        if self._reaping is not None and self._reaping.active():
-            self._reaping.cancel()
+    def ended_with(self, code, signal):
         self.finished = True
         self._drop_proxy()
-        value = reason.value
-        code = getattr(value, 'exitCode', None)
-        signal = getattr(value, 'signal', None)
-        if isinstance(value, E.ProcessDone):
-            code = 0
         self._tell(ChildEnded(exit_code=code, signal=signal))
 
     # The framed link.
@@ -144,18 +101,6 @@ class ChildProtocol(FramedEnd, protocol.ProcessProtocol):
         self._broken = True
         self.warn('bad frame from the child (%s)' % (note,))
         self._tell(ChildBroken(note=note))
-
-    # Signals.
-
-    def signal(self, name):
-        """Send the child ``name`` ('TERM', 'KILL', 'INT'); False when it has gone."""
-        if self.ended or self.transport is None:
-            return False
-        try:
-            self.transport.signalProcess(name)
-            return True
-        except (E.ProcessExitedAlready, OSError):
-            return False
 
     # Helpers.
 

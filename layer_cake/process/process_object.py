@@ -34,6 +34,7 @@ from ..runtime.messages import Aborted, Faulted, Start, Stop, T1, T2, Unknown
 from ..runtime.point import Point, StateMachine
 from . import command_line as C
 from . import role as R
+from .captured import exit_code as exit_code_of
 from .child_protocol import ChildBroken, ChildEnded, ChildProtocol, ChildReady
 from .collector import collector
 from .home import Home
@@ -237,7 +238,7 @@ def _non_standard(code, output, value=None):
 
 def outcome(exit_code, signal, output):
     """The value the parent receives for a child that ended (runtime.md §14.3)."""
-    code = exit_code if exit_code is not None else -(signal or 0)
+    code = exit_code_of(exit_code, signal)
     text = bytes(output).strip()
     if not text:
         return None if code == 0 else _non_standard(code, output)
@@ -322,9 +323,7 @@ class ProcessObject(Point, StateMachine):
     def _finish(self, message):
         collector.leave(self)
         if L.USER_LOG.OBJECT >= L.threshold:
-            code = message.exit_code if message.exit_code is not None else -(message.signal
-                                                                             or 0)
-            self.log(L.USER_TAG.ENDED, 'Process (%s) ended with %s' % (self.pid, code))
+            self.log(L.USER_TAG.ENDED, 'Process (%s) ended with %s' % (self.pid, message.code()))
         if self.fault is not None:
             self.complete(self.fault)
         if self.aborted:

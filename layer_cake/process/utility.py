@@ -11,9 +11,6 @@ another exit code ends it with ``Faulted('child exit code <c>', 'expecting 0
 import os
 import shutil
 
-from twisted.internet import error as E
-from twisted.internet import protocol
-
 from ..types import portable as P
 from ..types import registry
 from ..types.argument import encode_argument
@@ -23,7 +20,8 @@ from ..runtime import point
 from ..runtime.bind import bind
 from ..runtime.messages import Aborted, Faulted, Start, Stop, T1
 from ..runtime.point import Point, Stateless
-from .child_protocol import ChildEnded, OUTPUT_LIMIT
+from .captured import CapturedProcess
+from .child_protocol import ChildEnded
 
 __all__ = ['Utility']
 
@@ -31,61 +29,22 @@ __all__ = ['Utility']
 KILL_GRACE = 3.0
 
 
-class _Captured(protocol.ProcessProtocol):
-    """Collect stdout, feed stdin, and tell the Utility when the program has gone."""
+class _Captured(CapturedProcess):
+    """Feed stdin, collect stdout, and tell the Utility when the program has gone."""
 
     def __init__(self, owner, feed):
         self.owner = owner
         self.feed = feed
-        self.output = bytearray()
-        self.overflow = False
-        self.ended = False
-        self.pid = None
+        self.init_captured(engine.reactor)
 
     def connectionMade(self):
-        self.pid = self.transport.pid
+        CapturedProcess.connectionMade(self)
         if self.feed is not None:
             self.transport.writeToChild(0, self.feed)
             self.transport.closeChildFD(0)
 
-    def childDataReceived(self, fd, data):
-        if fd != 1:
-            return
-        if len(self.output) + len(data) > OUTPUT_LIMIT:
-            self.overflow = True
-            return
-        self.output += data
-
-    def childConnectionLost(self, fd):
-        if not getattr(self.transport, 'pipes', None) and not self.ended:
-            engine.reactor.callLater(0.01, self._reap)
-
-    def _reap(self):
-        # Without a SIGCHLD handler (a reactor off the main thread) look again.
-        if self.ended or getattr(self.transport, 'lostProcess', True):
-            return
-        try:
-            self.transport.reapProcess()
-        except Exception:
-            pass
-        if not (self.ended or getattr(self.transport, 'lostProcess', True)):
-            engine.reactor.callLater(0.05, self._reap)
-
-    def processEnded(self, reason):
-        self.ended = True
-        value = reason.value
-        code = 0 if isinstance(value, E.ProcessDone) else getattr(value, 'exitCode', None)
-        point.send(ChildEnded(exit_code=code, signal=getattr(value, 'signal', None)),
-                   self.owner, self.owner)
-
-    def signal(self, name):
-        if self.ended:
-            return False
-        try:
-            self.transport.signalProcess(name)
-            return True
-        except (E.ProcessExitedAlready, OSError):
-            return False
+    def ended_with(self, code, signal):
+        point.send(ChildEnded(exit_code=code, signal=signal), self.owner, self.owner)
 
 
 def _flag(name, value, schema):
@@ -142,7 +101,7 @@ class Utility(Point, Stateless):
     def result(self, message):
         if self.stopped:
             return Aborted()
-        code = message.exit_code if message.exit_code is not None else -(message.signal or 0)
+        code = message.code()
         if code != 0:
             return Faulted('child exit code %s' % (code,), 'expecting 0 (zero)')
         output = bytes(self.captured.output)
@@ -181,8 +140,7 @@ def Utility_Start(self, message):
 def Utility_ChildEnded(self, message):
     if L.USER_LOG.OBJECT >= L.threshold:
         self.log(L.USER_TAG.ENDED, 'Process (%s) ended with %s' % (
-            self.captured.pid, message.exit_code if message.exit_code is not None
-            else -(message.signal or 0)))
+            self.captured.pid, message.code()))
     self.complete(self.result(message))
 
 

@@ -31,11 +31,10 @@ seconds, so no role outlives its group.
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet import error as E
-from twisted.internet import protocol
 
 from ..runtime.library.retry import smart_intervals
 from ..runtime.messages import Aborted, Faulted
+from ..process.captured import OUTPUT_LIMIT, CapturedProcess
 from ..process.pipes import child_environment, child_file_descriptors
 from ..process.process_object import outcome
 
@@ -53,13 +52,6 @@ INTENSITY = (5, 10.0)
 INTERRUPT_GRACE = 5.0
 TERMINATE_GRACE = 3.0
 
-# The most a role may print as its result.
-OUTPUT_LIMIT = 64 << 20
-
-# Reaping without a SIGCHLD handler: look again at these intervals once every
-# pipe of a role has closed.
-REAP_INTERVALS = (0.002, 0.01, 0.05, 0.1, 0.25)
-
 
 class _QuietLog(object):
     """The log of a supervisor nobody listens to."""
@@ -75,72 +67,20 @@ def seconds_text(seconds):
     return str(round(float(seconds), 3))
 
 
-class RoleProtocol(protocol.ProcessProtocol):
-    """One run of one role: collects its stdout (its result) and reports its end."""
+class RoleProtocol(CapturedProcess):
+    """One run of one role: collects its stdout (its result) and reports its end.
+
+    The control pipe only ever carries the role's greeting, which the group
+    does not need, so only stdout is read.
+    """
 
     def __init__(self, supervisor, name, output_limit=OUTPUT_LIMIT):
         self.supervisor = supervisor
         self.name = name
-        self.output = bytearray()
-        self.output_limit = output_limit
-        self.output_overflow = False
-        self.pid = None
-        self.ended = False
-        self._reaping = None
+        self.init_captured(supervisor.reactor, output_limit)
 
-    def connectionMade(self):
-        self.pid = self.transport.pid
-
-    def childDataReceived(self, fd, data):
-        # fd 1 is the result; the control pipe only ever carries the role's
-        # greeting, which the group does not need.
-        if fd != 1:
-            return
-        if len(self.output) + len(data) > self.output_limit:
-            self.output_overflow = True
-            return
-        self.output += data
-
-    def childConnectionLost(self, fd):
-        if not getattr(self.transport, 'pipes', None) and not self.ended:
-            self._reap(0)
-
-    def _reap(self, step):
-        # Where the reactor has no SIGCHLD handler (not the main thread),
-        # nobody would notice the exit; ask until the process is reaped.
-        self._reaping = None
-        transport = self.transport
-        if self.ended or getattr(transport, 'lostProcess', True):
-            return
-        try:
-            transport.reapProcess()
-        except Exception:
-            pass
-        if self.ended or getattr(transport, 'lostProcess', True):
-            return
-        delay = REAP_INTERVALS[min(step, len(REAP_INTERVALS) - 1)]
-        self._reaping = self.supervisor.reactor.callLater(delay, self._reap, step + 1)
-
-    def processEnded(self, reason):
-        self.ended = True
-        if self._reaping is not None and self._reaping.active():
-            self._reaping.cancel()
-        value = reason.value
-        code = getattr(value, 'exitCode', None)
-        signal = getattr(value, 'signal', None)
-        if isinstance(value, E.ProcessDone):
-            code = 0
+    def ended_with(self, code, signal):
         self.supervisor._role_ended(self, code, signal)
-
-    def signal(self, name):
-        """Send the role ``name`` ('INT', 'TERM', 'KILL'); False when it has gone."""
-        if self.ended or self.transport is None:
-            return False
-        try:
-            self.transport.signalProcess(name)
-            return True
-        except (E.ProcessExitedAlready, OSError):
-            return False
 
     def value(self, code, signal):
         """The role's result, decoded from what it printed (runtime.md §14.3)."""

@@ -21,6 +21,7 @@ from twisted.trial import unittest
 
 import layer_cake as lc
 from layer_cake.types.codec import CodecJson
+from layer_cake.test.test_process import alive, wait_gone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROGRAMS = os.path.join(ROOT, 'layer_cake', 'test', 'programs')
@@ -38,26 +39,6 @@ def environment():
     env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env.pop('LC_PARENT_PIPES', None)
     return env
-
-
-def alive(pid):
-    """Is ``pid`` a running (not zombie) process?"""
-    try:
-        with open('/proc/%d/stat' % (pid,)) as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] not in ('Z', 'X')
-
-
-def wait_gone(pids, seconds=DEADLINE):
-    """The pids still running after waiting up to ``seconds`` for them to end."""
-    deadline = time.monotonic() + seconds
-    while True:
-        running = [p for p in pids if alive(p)]
-        if not running or time.monotonic() > deadline:
-            return running
-        time.sleep(0.05)
 
 
 def group_cake_argv(*arguments):
