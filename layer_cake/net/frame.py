@@ -22,7 +22,7 @@ import json
 import os
 import re
 
-from ..types.codec import compact_dumps, decode_any, encode_any
+from ..types.codec import compact_dumps, decode_any, encode_any, encode_flat_any
 from ..types.errors import CodecError
 
 FRAME_LIMIT = 1 << 20           # payload bytes
@@ -243,11 +243,16 @@ def encode_frame(message, to_path, return_address, proxy_id):
 
     Raises CodecError when the message cannot be encoded.
     """
-    hook = _Outbound(proxy_id)
-    body = encode_any(message, hook).encode('utf-8')
-    header = _header(to_path, return_address, proxy_id)
-    if hook.book:
-        return pack(header, body, _dumps({'value': hook.book}).encode('utf-8'))
+    text = encode_flat_any(message)
+    if text is None:
+        hook = _Outbound(proxy_id)
+        body = encode_any(message, hook).encode('utf-8')
+        header = _header(to_path, return_address, proxy_id)
+        if hook.book:
+            return pack(header, body, _dumps({'value': hook.book}).encode('utf-8'))
+    else:
+        body = text.encode('utf-8')
+        header = _header(to_path, return_address, proxy_id)
     # pack() without a book, in line: this is every frame of a flat message.
     h = len(header)
     b = len(body)

@@ -40,6 +40,11 @@ def post(target, message, return_address, to_address):
     """Queue a message for an object that lives on the reactor thread."""
     global _wake_pending
     if threading.get_ident() == reactor_ident:
+        if _holding and not (_draining or _ready):
+            # Read from a connection with nothing ahead of it: the drain at
+            # release() would run it next, so run it now.
+            _run_now(target, message, return_address, to_address)
+            return
         if target._queued >= PEAK_BEFORE_DROPPED:
             _enqueue(target, message, return_address, to_address)
             return
@@ -62,6 +67,16 @@ def _enqueue(target, message, return_address, to_address):
         return
     target._queued += 1
     _ready.append((target, message, return_address, to_address))
+
+
+def _run_now(target, message, return_address, to_address):
+    global _draining
+    _draining = True
+    try:
+        if target._alive:
+            target._handle(message, return_address, to_address)
+    finally:
+        _draining = False
 
 
 def _take_inbound():

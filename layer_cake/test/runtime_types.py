@@ -150,6 +150,30 @@ def Recorder_Stop(self, message):
 lc.bind(Recorder, (lc.Start, lc.Nak, lc.Stop))
 
 
+class Passer(lc.Point, lc.Stateless):
+    """Passes every Numbered on to ``onward`` (an address)."""
+
+    def __init__(self, onward=None):
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.onward = onward
+
+
+def Passer_Start(self, message):
+    pass
+
+
+def Passer_Numbered(self, message):
+    self.send(message, self.onward)
+
+
+def Passer_Stop(self, message):
+    self.complete(lc.Aborted())
+
+
+lc.bind(Passer, (lc.Start, Numbered, lc.Stop))
+
+
 class ThreadedRecorder(lc.Threaded, lc.Stateless):
     def __init__(self):
         lc.Threaded.__init__(self)

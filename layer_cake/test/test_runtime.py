@@ -4,7 +4,7 @@
 import uuid
 
 import layer_cake as lc
-from layer_cake.runtime import engine
+from layer_cake.runtime import engine, point
 from layer_cake.test import runtime_types as T
 from layer_cake.test.support import RuntimeTestCase
 
@@ -271,6 +271,25 @@ class SendingTests(RuntimeTestCase):
             ch.send(lc.Enquiry(), a)
         for _ in range(500):
             self.receive(ch, lc.Ack)
+
+    def test_order_when_read_from_a_connection(self):
+        """Item 14: a message read from a connection runs at once only when nothing
+        is queued ahead of it; what an earlier handler sent still comes first."""
+        ch = self.channel()
+        last = ch.create(T.Passer, ch.object_address)
+        first = ch.create(T.Passer, last)
+        self.settle()
+
+        def read_two():
+            # As a connection's read does: two messages in one I/O callback.
+            held = engine.hold()
+            try:
+                point.send(T.Numbered(1), first, ch.object_address)
+                point.send(T.Numbered(2), last, ch.object_address)
+            finally:
+                engine.release(held)
+        engine.call_and_wait(read_two)
+        self.assertEqual([self.input(ch).n, self.input(ch).n], [1, 2])
 
     def test_queue_limit(self):
         """Item 15: over 16384 messages to a blocked receiver are dropped without blocking; the first 16384 arrive."""

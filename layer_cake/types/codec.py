@@ -34,7 +34,7 @@ from .errors import CodecRuntimeError, CodecUsageError, ConversionError, PointCo
 from .incognito import Incognito, TypeNotBound
 
 __all__ = ['CodecJson', 'value_to_word', 'word_to_value', 'compact_dumps', 'loads',
-           'encode_any', 'decode_any']
+           'encode_any', 'encode_flat_any', 'decode_any']
 
 _NoneType = type(None)
 _EMPTY = frozenset()
@@ -1205,9 +1205,22 @@ def encode_any(value, address_out=None):
     return _compact.encode(value, _ANY, address_out)
 
 
+def encode_flat_any(value):
+    """``encode_any(value)`` when ``value`` is a flat message (no addresses, no
+    pointers, scalar members), else None: a caller can skip setting up the
+    general encoding's hooks."""
+    word = _flat_any_word(value)
+    if word is _MISSING:
+        return None
+    return compact_dumps({'value': word})
+
+
 def decode_any(text, address_in=None):
     """``CodecJson().decode(text, Any, address_in)``, shortest path first (the wire's)."""
-    shipment = _parse(text)
+    try:
+        shipment = loads(text)
+    except Exception:
+        shipment = _parse(text)     # raises the codec's own error
     if type(shipment) is dict and len(shipment) == 1:
         value = _flat_any_value(shipment.get('value'))
         if value is not _MISSING:
