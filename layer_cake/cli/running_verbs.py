@@ -230,14 +230,23 @@ def stop(cli):
 
 @verb(words='[<search>...]', most=None)
 def status(cli, long_listing: bool = False, group_role: bool = False, sub_roles: bool = False):
-    """Print the running roles; -ll adds pid and time since start."""
+    """Print the running roles (and those the group gave up on); -ll adds pid
+    and time since start."""
     home = cli.existing_home()
     names = select(home, cli.words, group_role, sub_roles)
     live = [(n, home.locked_head(n)) for n in names]
     live = [(n, h) for n, h in live if h is not None]
-    if not live:
+    given_up = home.given_up() if home.locked_head(GROUP_ROLE) is not None else {}
+    down = [(n, given_up[n]) for n in names if n in given_up and
+            all(n != name for name, _ in live)]
+    if not live and not down:
         raise Refused('nothing running', 'in "%s"' % (home.path,))
-    for name, head in live:
+    shown = sorted([(n, h, None) for n, h in live] + [(n, None, r) for n, r in down])
+    for name, head, reason in shown:
+        if reason is not None:
+            cli.write('%-24s given up (%s)' % (name, reason) if long_listing else
+                      '%s (given up: %s)' % (name, reason))
+            continue
         if not long_listing:
             cli.write(name)
             continue

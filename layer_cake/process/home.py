@@ -27,6 +27,8 @@ ROLE_FILES = ('unique_id.json', 'executable_file.json', 'settings.json', 'start_
 # The folders of a home (departures/ and arrivals/ are made, and not used).
 HOME_FOLDERS = ('script', 'resource', 'role', 'departures', 'arrivals')
 
+GIVEN_UP_TYPE = dict[str, str]
+
 
 class HomeError(Exception):
     """A home cannot be used as asked; the text is the fault's condition."""
@@ -164,6 +166,31 @@ class Home(object):
         if names is None:
             names = self.all_role_names()
         return [n for n in names if self.locked_head(n) is not None]
+
+    # Roles the running group has left down for good (restart limit or an
+    # exhausted retry schedule), kept in the group's folder so that
+    # ``status`` can show them; emptied each time a group starts.
+
+    def _given_up_file(self):
+        return File(os.path.join(role_path(self.path, GROUP_ROLE), 'given_up'), GIVEN_UP_TYPE)
+
+    def clear_given_up(self):
+        try:
+            os.remove(self._given_up_file().path)
+        except FileNotFoundError:
+            pass
+
+    def record_given_up(self, name, reason):
+        given = self.given_up()
+        given[name] = reason
+        self._given_up_file().store(given)
+
+    def given_up(self):
+        """{role: reason} recorded by the group (stale when the group is not running)."""
+        try:
+            return dict(self._given_up_file().recover())
+        except (OSError, CodecError):
+            return {}
 
     def refuse_if_running(self, names, doing):
         """HomeError naming the roles of ``names`` that run (the live-file rule, §11.4)."""

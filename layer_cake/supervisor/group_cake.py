@@ -137,8 +137,10 @@ class GroupCake(Point, Stateless):
         running = home.running(names)
         if running:
             raise GroupFault(Faulted('Roles already running (%s)' % (', '.join(running),)))
+        home.clear_given_up()
         supervisor = GroupSupervisor(reactor=engine.reactor, retry=self.retry,
-                                     main_role=self.main_role, log=self)
+                                     main_role=self.main_role, log=self,
+                                     gave_up=home.record_given_up)
         origin = role_origin(origin)
         for name in names:
             argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs)

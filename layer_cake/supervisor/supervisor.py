@@ -120,14 +120,18 @@ class GroupSupervisor(service.Service):
     ``retry`` is a ``RetryIntervals`` (None or an empty schedule: no
     restarts); ``main_role`` the name of the role whose end ends the group;
     ``intensity`` a pair (restarts, seconds) or None for no limit; ``log`` an
-    object with ``console``/``warning``/``trace`` methods (a Point).
+    object with ``console``/``warning``/``trace`` methods (a Point);
+    ``gave_up`` a callable ``(name, reason)`` told when a role is left down
+    for good, so that the group can show it (``layer-cake status``).
     """
 
     name = 'group-supervisor'
 
     def __init__(self, reactor=None, retry=None, main_role=None, intensity=INTENSITY,
-                 interrupt_grace=INTERRUPT_GRACE, terminate_grace=TERMINATE_GRACE, log=None):
+                 interrupt_grace=INTERRUPT_GRACE, terminate_grace=TERMINATE_GRACE, log=None,
+                 gave_up=None):
         self._reactor = reactor
+        self._gave_up = gave_up
         self.retry = retry if retry is not None and not retry.empty() else None
         self.main_role = main_role
         self.intensity = intensity
@@ -258,21 +262,27 @@ class GroupSupervisor(service.Service):
             limit, window = self.intensity
             role.restarts = [t for t in role.restarts if now - t < window]
             if len(role.restarts) >= limit:
-                role.given_up = True
-                self.log.warning('Gave up on "%s" (%d restarts within %s seconds)' % (
-                    role.name, len(role.restarts), seconds_text(window)))
+                self._give_up(role, '%d restarts within %s seconds' % (
+                    len(role.restarts), seconds_text(window)))
                 return None
         if role.intervals is None:
             role.intervals = smart_intervals(self.retry)
         try:
             delay = next(role.intervals)
         except StopIteration:
-            role.given_up = True
-            self.log.console('No more restarts of "%s" (retry schedule exhausted)' % (
-                role.name,))
+            self._give_up(role, 'retry schedule exhausted')
             return None
         role.restarts.append(now)
         return max(float(delay), 0.0)
+
+    def _give_up(self, role, reason):
+        role.given_up = True
+        self.log.warning('Gave up on "%s" (%s)' % (role.name, reason))
+        if self._gave_up is not None:
+            try:
+                self._gave_up(role.name, reason)
+            except Exception as e:
+                self.log.warning('Cannot record giving up on "%s" (%s)' % (role.name, e))
 
     # Stopping.
 

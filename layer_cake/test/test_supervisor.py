@@ -224,6 +224,16 @@ class Intensity(SupervisorTestCase):
         self.assertIsNone(self.supervisor.roles['a'].protocol)
         self.running('b')                   # the group goes on
 
+    def test_giving_up_is_reported(self):
+        """The group is told which role it gave up on and why (status shows it)."""
+        told = []
+        self.supervise(retry=lc.RetryIntervals(regular_steps=0.1),
+                       gave_up=lambda name, reason: told.append((name, reason)))
+        for _ in range(6):
+            self.running('a').end(code=5)
+            self.reactor.advance(0.1)
+        self.assertEqual(told, [('a', '5 restarts within 10.0 seconds')])
+
     def test_slow_restarts_never_limited(self):
         """Restarts further apart than the window never reach the limit."""
         self.supervise(retry=lc.RetryIntervals(regular_steps=2.5))

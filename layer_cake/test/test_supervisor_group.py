@@ -198,6 +198,14 @@ class Restarts(GroupCakeTestCase):
         a = dict(run.started)['a']
         self.assertTrue(alive(a))
         self.assertIsNone(run.process.poll())
+        # layer-cake status shows the role given up next to the running one.
+        status = subprocess.run([sys.executable, '-m', 'layer_cake.cli.main', 'status',
+                                 '--home-path=%s' % (self.home,)], env=environment(),
+                                cwd=self.folder, capture_output=True, text=True,
+                                timeout=DEADLINE)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertEqual(status.stdout.splitlines(),
+                         ['a', 'crasher (given up: 5 restarts within 10.0 seconds)'])
         run.process.send_signal(signal.SIGINT)
         code, _ = run.finish()
         self.assertEqual(code, 71)
