@@ -1,0 +1,1 @@
+"""Publish/subscribe: the directory that connects services by name (network.md §7-§10)."""
