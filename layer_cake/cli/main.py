@@ -17,7 +17,7 @@ from ..runtime.log import USER_LOG
 from ..runtime.messages import Faulted
 from ..process import command_line as C
 from ..process.entry import FAULTY_EXIT, write_output
-from . import record_verbs, role_verbs, running_verbs  # noqa: F401 (they declare the verbs)
+from . import material_verbs, record_verbs, role_verbs, running_verbs  # noqa: F401 (verbs)
 from .verb import VERBS, Cli, Refused
 
 __all__ = ['main', 'layer_cake']
@@ -58,8 +58,8 @@ def _flag_lines(schema):
 
 
 # The order --help lists the verbs in: describe, run, look back.
-ORDER = ('create', 'add', 'list', 'update', 'edit', 'delete', 'destroy', 'run', 'start',
-         'stop', 'status', 'history', 'returned', 'log')
+ORDER = ('create', 'add', 'list', 'update', 'edit', 'delete', 'destroy', 'resource', 'model',
+         'script', 'run', 'start', 'stop', 'status', 'history', 'returned', 'log')
 
 
 def _place(name):

@@ -73,6 +73,10 @@ class Cli(object):
     def existing_home(self, path=None):
         """The home, checked to exist and be complete; Refused otherwise."""
         home = self.home(path)
+        if not home.exists():
+            # Said as condition and explanation, like every other fault.
+            raise Refused('home "%s" does not exist' % (home.path,), 'not a folder' if
+                          os.path.lexists(home.path) else 'no such folder')
         try:
             home.check()
         except HomeError as e:

@@ -67,6 +67,17 @@ def role_path(home_path, role_name):
     return os.path.join(home_path, 'role', role_name)
 
 
+def executable_name(executable):
+    """How a home names an executable: its base name with the extension, the name
+    of its copy in ``script/`` and of its folder in ``resource/``."""
+    return os.path.basename(executable.rstrip(os.sep))
+
+
+def resource_path_of(home_path, executable):
+    """The resource folder of ``executable`` in the home at ``home_path``."""
+    return os.path.join(home_path, 'resource', executable_name(executable))
+
+
 def settings_to_any(settings, schema):
     """Settings as a ``dict[str, Any]``: each value paired with its declared type."""
     out = {}
@@ -158,14 +169,29 @@ class Role(object):
         return os.getcwd()
 
     def resource_path(self):
+        """``--resource-path``, else (in a home) the folder ``layer-cake resource`` fills
+        for the role's executable when there is one, else None."""
         if self._resource_path is not None:
             return self._resource_path
-        if self.persistent and self.executable:
-            name = os.path.splitext(os.path.basename(self.executable))[0]
-            path = os.path.join(self.home_path, 'resource', name)
+        if not self.persistent:
+            return None
+        executable = self.recorded_executable() or self.executable
+        if executable:
+            path = resource_path_of(self.home_path, executable)
             if os.path.isdir(path):
                 return path
         return None
+
+    def recorded_executable(self):
+        """The executable stored with the role (None when there is none to read).
+
+        A role started from ``<home>/script`` has that copy as its program; the
+        stored path is what names its resources, as the CLI names them.
+        """
+        try:
+            return self._file('executable_file', str).recover()
+        except (OSError, CodecError):
+            return None
 
     def tmp_path(self):
         with self._lock:
