@@ -42,6 +42,8 @@ from .net import *                      # noqa: F401,F403
 from . import net as _net
 from .process import *                  # noqa: F401,F403
 from . import process as _process
+from .directory import *                # noqa: F401,F403
+from . import directory as _directory
 
 __all__ = [
     'PointConstructionError', 'MessageRegistrationError', 'PlatformRequirementError',
@@ -72,4 +74,4 @@ __all__ = [
     'no_ending',
     'bind', 'bind_message', 'bind_routine', 'bind_point', 'bind_stateless', 'bind_statemachine',
     'PB', 'start_up', 'tear_down', 'channel', 'open_channel', 'drop_channel',
-] + list(_library.__all__) + list(_net.__all__) + list(_process.__all__)
+] + list(_library.__all__) + list(_net.__all__) + list(_process.__all__) + list(_directory.__all__)

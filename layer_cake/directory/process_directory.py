@@ -1,0 +1,574 @@
+"""The directory inside every layer-cake process (network.md §7, §8.2, §8.4).
+
+:class:`ProcessDirectory` is the home node of this process's publications
+and subscriptions.  It answers ``lc.publish``/``lc.subscribe`` and the
+clears, holds a :class:`.node.DirectoryNode` of PROCESS scope (so names
+published and searched in this process meet here first), and runs the
+subscriber side of every session: for each (subscription, matched name) a
+:class:`.choice.Choice` picks the nearest route, and the session is opened
+in-process (both objects here) or over a connection to the publication's
+listener (:mod:`.loop`), one connection per listener shared by every
+subscription of this process.
+
+Everything happens on the reactor thread, pushed by events: an offer opens
+a session at once, and a connection's close drops it at once.
+"""
+
+import datetime
+import uuid
+
+from ..net.ipp import HostPort, ScopeOfDirectory
+from ..net.listen_connect import connect
+from ..net.messages import Close, Closed, Connected, NotConnected
+from ..runtime import engine
+from ..runtime import log as L
+from ..runtime.bind import bind
+from ..runtime.messages import Returned, Start, Stop
+from ..runtime.point import Point, Stateless
+from .choice import CLOSE, OPEN, Choice
+from .listing import Publication, Subscription, Withdrawn, check_name, compile_search
+from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
+                   OpenLoop, PublicationListener)
+from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
+                       NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
+                       SubscribeTo, Subscribed, SubscribedCleared)
+from .node import DirectoryNode
+
+__all__ = ['ProcessDirectory', 'COMPLETE_A_LOOP', 'GRACE_BEFORE_CLEARANCE']
+
+PROCESS = ScopeOfDirectory.PROCESS
+
+# Seconds a publication listener has to answer OpenLoop before the attempt
+# counts as a lost session (and the subscriber falls back).
+COMPLETE_A_LOOP = 3.0
+
+# Seconds a connection to a publication listener stays open without sessions.
+GRACE_BEFORE_CLEARANCE = 8.0
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class _Local(object):
+    """A publication or subscription made by an object of this process."""
+
+    __slots__ = ('owner', 'text', 'scope', 'encrypted', 'listener', 'ipp', 'clearing')
+
+    def __init__(self, owner, text, scope, encrypted=False):
+        self.owner = owner          # the publishing or subscribing object
+        self.text = text            # name or search
+        self.scope = scope
+        self.encrypted = encrypted
+        self.listener = None        # a publication's PublicationListener
+        self.ipp = None             # ... and where it listens, once it does
+        self.clearing = None        # (requester, note) while a clear waits for the listener
+
+
+class _Session(object):
+    """One route being opened, in use or being closed, at the subscriber's side."""
+
+    __slots__ = ('offer', 'key', 'peer', 'up', 'publisher', 'opened_at', 'timer')
+
+    def __init__(self, offer, key, peer=None):
+        self.offer = offer
+        self.key = key              # (subscribed_id, name): the Choice it belongs to
+        self.peer = peer            # (host, port) of the listener; None in-process
+        self.up = False
+        self.publisher = None
+        self.opened_at = None
+        self.timer = None
+
+
+class _Peer(object):
+    """The connection to one publication listener, shared by this process."""
+
+    __slots__ = ('ipp', 'proxy', 'routes', 'idle')
+
+    def __init__(self, ipp):
+        self.ipp = ipp
+        self.proxy = None           # set on Connected
+        self.routes = set()
+        self.idle = None            # the clearance timer while no route uses it
+
+
+class _Surroundings(object):
+    """What the PROCESS node decides, applied by the directory.  Offers and
+    withdrawals for this process's own subscriptions come back to it; listings
+    wider than PROCESS go to the parent tier once there is one."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.parent = None          # a link to the parent tier (network.md §8.6)
+
+    def push_up(self, listing):
+        if self.parent is not None:
+            self.parent.push_up(listing)
+
+    def retract_up(self, listing_id):
+        if self.parent is not None:
+            self.parent.retract_up(listing_id)
+
+    def offer(self, origin, offer):
+        if origin is None:
+            self.directory.offered(offer)
+
+    def withdraw(self, origin, withdrawal):
+        if origin is None:
+            self.directory.withdrawn(withdrawal)
+
+    def advise(self, origin, publication):
+        if origin is None:
+            self.directory.advised(publication)
+
+    def warn(self, text):
+        self.directory.warning(text)
+
+
+class ProcessDirectory(Point, Stateless):
+    """This process's directory node and its subscriber sessions."""
+
+    def __init__(self):
+        Point.__init__(self)
+        Stateless.__init__(self)
+        self.incarnation = uuid.uuid4()
+        self.surroundings = _Surroundings(self)
+        self.node = DirectoryNode(PROCESS, self.surroundings)
+        self.publications = {}      # published_id -> _Local
+        self.names = {}             # name -> published_id (unique in the process)
+        self.subscriptions = {}     # subscribed_id -> _Local
+        self.searches = {}          # (subscriber, search) -> subscribed_id
+        self.choices = {}           # (subscribed_id, name) -> Choice
+        self.route_keys = {}         # route_id -> (subscribed_id, name)
+        self.sessions = {}          # route_id -> _Session
+        self.peers = {}             # (host, port) -> _Peer
+        self.listeners = {}         # listener address -> published_id
+
+    # Publishing.
+
+    def publish(self, request, owner):
+        name, scope = request.name, request.scope
+        why = check_name(name)
+        if why is None and not isinstance(scope, ScopeOfDirectory):
+            why = 'no scope'
+        if why is None and name in self.names:
+            why = 'already published'
+        if why is not None:
+            self.send(NotPublished(name, scope, why), owner)
+            return
+        published_id = uuid.uuid4()
+        local = _Local(owner, name, scope, request.encrypted)
+        self.publications[published_id] = local
+        self.names[name] = published_id
+        if scope.value >= PROCESS.value:
+            self._published(published_id, HostPort())
+            return
+        local.listener = self.create(PublicationListener, published_id, name, scope,
+                                     request.encrypted, owner)
+        self.listeners[local.listener] = published_id
+
+    def _published(self, published_id, ipp):
+        local = self.publications[published_id]
+        local.ipp = ipp
+        self.send(Published(local.text, local.scope, local.encrypted, published_id, ipp,
+                            self.object_address), local.owner)
+        self.node.add(Publication(published_id, local.text, local.scope, local.encrypted, ipp,
+                                  self.node.unique_id, self.incarnation))
+
+    def listener_up(self, message):
+        local = self.publications.get(message.published_id)
+        if local is not None and local.ipp is None:
+            self._published(message.published_id, message.listening_ipp)
+
+    def listener_down(self, message):
+        local = self.publications.pop(message.published_id, None)
+        if local is None:
+            return
+        self.names.pop(local.text, None)
+        self.listeners.pop(local.listener, None)
+        self.send(NotPublished(local.text, local.scope, message.note or 'cannot listen'),
+                  local.owner)
+
+    def clear_published(self, request, requester):
+        published_id = request.published_id
+        if published_id is None and request.name is not None:
+            published_id = self.names.get(request.name)
+        local = self.publications.get(published_id)
+        if local is None or local.clearing is not None:
+            self.send(PublishedCleared(request.name, request.scope, published_id,
+                                       'not published'), requester)
+            return
+        # In-process sessions end now (the node withdraws their routes); those
+        # over connections end as the listener closes them.
+        self.node.remove(published_id)
+        self.names.pop(local.text, None)
+        if local.listener is not None and local.ipp is not None:
+            local.clearing = (requester, request.note)
+            self.send(Stop(), local.listener)
+            return
+        if local.listener is not None:
+            self.send(Stop(), local.listener)
+        self._cleared(published_id, requester, request.note)
+
+    def _cleared(self, published_id, requester, note):
+        local = self.publications.pop(published_id)
+        self.listeners.pop(local.listener, None)
+        self.send(PublishedCleared(local.text, local.scope, published_id, note), requester)
+
+    def listener_ended(self, listener):
+        published_id = self.listeners.get(listener)
+        local = self.publications.get(published_id)
+        if local is not None and local.clearing is not None:
+            requester, note = local.clearing
+            self._cleared(published_id, requester, note)
+
+    # Subscribing.
+
+    def subscribe(self, request, owner):
+        search, scope = request.search, request.scope
+        compiled, why = compile_search(search)
+        if why is None and not isinstance(scope, ScopeOfDirectory):
+            why = 'no scope'
+        if why is None and (owner, search) in self.searches:
+            why = 'already subscribed'
+        if why is not None:
+            self.send(NotSubscribed(search, scope, why), owner)
+            return
+        subscribed_id = uuid.uuid4()
+        self.subscriptions[subscribed_id] = _Local(owner, search, scope)
+        self.searches[(owner, search)] = subscribed_id
+        self.send(Subscribed(search, scope, subscribed_id, self.object_address), owner)
+        self.node.add(Subscription(subscribed_id, search, scope, self.node.unique_id,
+                                   self.incarnation))
+
+    def clear_subscribed(self, request, requester):
+        subscribed_id = request.subscribed_id
+        local = self.subscriptions.get(subscribed_id)
+        if local is None:
+            self.send(SubscribedCleared(request.search, request.scope, subscribed_id,
+                                        'not subscribed'), requester)
+            return
+        for key in [k for k in self.choices if k[0] == subscribed_id]:
+            choice = self.choices.pop(key)
+            for offer in choice.offers.values():
+                self.route_keys.pop(offer.route_id, None)
+            if choice.active is not None:
+                self._end_for_good(choice.active.route_id)
+        del self.subscriptions[subscribed_id]
+        self.searches.pop((local.owner, local.text), None)
+        self.node.remove(subscribed_id)
+        self.send(SubscribedCleared(local.text, local.scope, subscribed_id, request.note),
+                  requester)
+
+    def _end_for_good(self, route_id):
+        """End a session whose subscription is going: Dropped to both, no fallback."""
+        session = self.sessions.pop(route_id, None)
+        if session is None:
+            return
+        if session.timer is not None and session.timer.active():
+            session.timer.cancel()
+        if session.up:
+            self._drop_subscriber(session)
+        if session.peer is None:
+            if session.up:
+                self._drop_publisher(session)
+            return
+        peer = self.peers.get(session.peer)
+        if peer is not None:
+            if peer.proxy is not None:
+                self.send(CloseLoop(route_id), peer.proxy)
+            self._leave_peer(peer, route_id)
+
+    # Routes arrive and go (from the node).
+
+    def offered(self, offer):
+        subscription = self.subscriptions.get(offer.subscribed_id)
+        if subscription is None:
+            return
+        key = (offer.subscribed_id, offer.name)
+        choice = self.choices.get(key)
+        if choice is None:
+            choice = self.choices[key] = Choice()
+        self.route_keys[offer.route_id] = key
+        self._apply(key, choice.offer(offer))
+
+    def withdrawn(self, withdrawal):
+        key = self.route_keys.pop(withdrawal.route_id, None)
+        choice = self.choices.get(key)
+        if choice is None:
+            return
+        session = self.sessions.get(withdrawal.route_id)
+        survives = session is not None and session.peer is not None
+        self._apply(key, choice.withdrawn(withdrawal, survives))
+
+    def advised(self, publication):
+        if L.USER_LOG.WARNING >= L.threshold:
+            self.warning('"%s" is published elsewhere under another id; %s is not visible '
+                         'beyond the nearest directory' % (publication.name,
+                                                            publication.published_id))
+
+    def _apply(self, key, actions):
+        for action, offer in actions:
+            if action == OPEN:
+                self._open(key, offer)
+            elif action == CLOSE:
+                self._close(offer.route_id)
+
+    # Sessions, subscriber side.
+
+    def _open(self, key, offer):
+        local = self.publications.get(offer.published_id)
+        if local is not None:
+            session = self.sessions[offer.route_id] = _Session(offer, key)
+            self._session_up(session, local.owner, _now())
+            return
+        peer_key = (offer.ipp.host, offer.ipp.port)
+        session = self.sessions[offer.route_id] = _Session(offer, key, peer_key)
+        peer = self.peers.get(peer_key)
+        if peer is None:
+            peer = self.peers[peer_key] = _Peer(offer.ipp)
+            connect(self, HostPort(offer.ipp.host, offer.ipp.port),
+                    encrypted=offer.encrypted,
+                    keep_alive=not str(offer.ipp.host).startswith('127.'))
+        if peer.idle is not None:
+            if peer.idle.active():
+                peer.idle.cancel()
+            peer.idle = None
+        peer.routes.add(offer.route_id)
+        if peer.proxy is not None:
+            self._open_loop(peer, session)
+
+    def _open_loop(self, peer, session):
+        offer = session.offer
+        subscriber = self.subscriptions[offer.subscribed_id].owner
+        self.send(OpenLoop(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                           offer.published_id, subscriber), peer.proxy)
+        session.timer = engine.clock.callLater(COMPLETE_A_LOOP, self._loop_timed_out,
+                                               offer.route_id)
+
+    def _loop_timed_out(self, route_id):
+        session = self.sessions.get(route_id)
+        if session is None or session.up:
+            return
+        session.timer = None
+        self.warning('no answer from the publisher of "%s" at %s:%s within %s seconds' % (
+            session.offer.name, session.offer.ipp.host, session.offer.ipp.port,
+            COMPLETE_A_LOOP))
+        peer = self.peers.get(session.peer)
+        if peer is not None and peer.proxy is not None:
+            self.send(CloseLoop(route_id), peer.proxy)
+        self._lost(route_id)
+
+    def loop_opened(self, message):
+        session = self.sessions.get(message.route_id)
+        if session is None or session.up:
+            return
+        if session.timer is not None and session.timer.active():
+            session.timer.cancel()
+        session.timer = None
+        self._session_up(session, message.publisher_address, message.opened_at or _now())
+
+    def _session_up(self, session, publisher, opened_at):
+        session.up = True
+        session.publisher = publisher
+        session.opened_at = opened_at
+        choice = self.choices.get(session.key)
+        if choice is None:
+            return
+        announce, actions = choice.opened(session.offer.route_id)
+        if announce:
+            offer = session.offer
+            subscriber = self.subscriptions[offer.subscribed_id].owner
+            self.forward(Available(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                                   offer.published_id, publisher, opened_at),
+                         subscriber, publisher)
+            if session.peer is None:
+                self._delivered(session)
+        self._apply(session.key, actions)
+
+    def _delivered(self, session):
+        offer = session.offer
+        subscriber = self.subscriptions[offer.subscribed_id].owner
+        self.forward(Delivered(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                               offer.published_id, subscriber, session.opened_at),
+                     session.publisher, subscriber)
+
+    def _drop_subscriber(self, session):
+        offer = session.offer
+        local = self.subscriptions.get(offer.subscribed_id)
+        if local is None:
+            return
+        self.forward(Dropped(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                             offer.published_id, session.publisher, session.opened_at),
+                     local.owner, session.publisher)
+
+    def _drop_publisher(self, session):
+        offer = session.offer
+        local = self.subscriptions.get(offer.subscribed_id)
+        subscriber = local.owner if local is not None else None
+        self.forward(Dropped(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                             offer.published_id, subscriber, session.opened_at),
+                     session.publisher, subscriber)
+
+    def _close(self, route_id):
+        """Close a session the choice wants closed (an upgrade or a retraction)."""
+        session = self.sessions.get(route_id)
+        if session is None:
+            return
+        if session.peer is None:
+            self._closed(route_id, publisher_too=True)
+            return
+        peer = self.peers.get(session.peer)
+        if peer is None or peer.proxy is None:
+            self._lost(route_id)
+            return
+        self.send(CloseLoop(route_id), peer.proxy)
+
+    def loop_closed(self, message):
+        self._closed(message.route_id)
+
+    def _closed(self, route_id, publisher_too=False):
+        session = self.sessions.pop(route_id, None)
+        if session is None:
+            return
+        if session.up:
+            self._drop_subscriber(session)
+            if publisher_too:
+                self._drop_publisher(session)
+        self._leave_peer(self.peers.get(session.peer), route_id)
+        choice = self.choices.get(session.key)
+        if choice is not None:
+            self._apply(session.key, choice.closed(route_id))
+
+    def _lost(self, route_id):
+        """A session (or its opening) failed: Dropped if it was up, then fall back."""
+        session = self.sessions.pop(route_id, None)
+        if session is None:
+            return
+        if session.timer is not None and session.timer.active():
+            session.timer.cancel()
+        if session.up:
+            self._drop_subscriber(session)
+        self._leave_peer(self.peers.get(session.peer), route_id)
+        choice = self.choices.get(session.key)
+        if choice is not None:
+            self._apply(session.key, choice.lost(route_id))
+
+    def _leave_peer(self, peer, route_id):
+        if peer is None:
+            return
+        peer.routes.discard(route_id)
+        if not peer.routes and peer.proxy is not None and peer.idle is None:
+            peer.idle = engine.clock.callLater(GRACE_BEFORE_CLEARANCE, self._clear_peer, peer)
+
+    def _clear_peer(self, peer):
+        peer.idle = None
+        if not peer.routes and self.peers.get((peer.ipp.host, peer.ipp.port)) is peer:
+            del self.peers[(peer.ipp.host, peer.ipp.port)]
+            if peer.proxy is not None:
+                self.send(Close(), peer.proxy)
+
+    # Connections to listeners.
+
+    def _peer_of(self, ipp):
+        return self.peers.get((ipp.host, ipp.port))
+
+    def connected(self, message):
+        peer = self._peer_of(message.request.requested_ipp)
+        if peer is None:
+            self.send(Close(), self.return_address)
+            return
+        peer.proxy = self.return_address
+        for route_id in list(peer.routes):
+            session = self.sessions.get(route_id)
+            if session is not None:
+                self._open_loop(peer, session)
+        if not peer.routes:
+            self._leave_peer(peer, None)
+
+    def not_connected(self, message):
+        ipp = message.request.requested_ipp
+        peer = self.peers.pop((ipp.host, ipp.port), None)
+        if peer is None:
+            return
+        self.warning('cannot reach a publisher at %s:%s (%s)' % (ipp.host, ipp.port, message))
+        for route_id in list(peer.routes):
+            self._lost(route_id)
+
+    def closed(self, message):
+        proxy = self.return_address
+        for key, peer in list(self.peers.items()):
+            if peer.proxy == proxy:
+                del self.peers[key]
+                if peer.idle is not None and peer.idle.active():
+                    peer.idle.cancel()
+                for route_id in list(peer.routes):
+                    self._lost(route_id)
+                return
+
+
+def ProcessDirectory_Start(self, message):
+    pass
+
+
+def ProcessDirectory_PublishAs(self, message):
+    self.publish(message, self.return_address)
+
+
+def ProcessDirectory_SubscribeTo(self, message):
+    self.subscribe(message, self.return_address)
+
+
+def ProcessDirectory_ClearPublished(self, message):
+    self.clear_published(message, self.return_address)
+
+
+def ProcessDirectory_ClearSubscribed(self, message):
+    self.clear_subscribed(message, self.return_address)
+
+
+def ProcessDirectory_ListenerUp(self, message):
+    self.listener_up(message)
+
+
+def ProcessDirectory_ListenerDown(self, message):
+    self.listener_down(message)
+
+
+def ProcessDirectory_Returned(self, message):
+    self.listener_ended(self.return_address)
+
+
+def ProcessDirectory_LoopOpened(self, message):
+    self.loop_opened(message)
+
+
+def ProcessDirectory_LoopRefused(self, message):
+    self.warning('publisher refused a session (%s)' % (message.note,))
+    self._lost(message.route_id)
+
+
+def ProcessDirectory_LoopClosed(self, message):
+    self.loop_closed(message)
+
+
+def ProcessDirectory_Connected(self, message):
+    self.connected(message)
+
+
+def ProcessDirectory_NotConnected(self, message):
+    self.not_connected(message)
+
+
+def ProcessDirectory_Closed(self, message):
+    self.closed(message)
+
+
+def ProcessDirectory_Stop(self, message):
+    self.complete(None)
+
+
+bind(ProcessDirectory, (Start, PublishAs, SubscribeTo, ClearPublished, ClearSubscribed,
+                        ListenerUp, ListenerDown, Returned, LoopOpened, LoopRefused, LoopClosed,
+                        Connected, NotConnected, Closed, Stop),
+     lifecycle=False, message_trail=False, execution_trace=False)

@@ -1,0 +1,49 @@
+"""One directory per process, started and ended with the runtime.
+
+The runtime's add-on list (:func:`layer_cake.runtime.start.add_on`) starts
+:class:`DirectoryAddOn` with every start-up: it creates the
+:class:`.process_directory.ProcessDirectory` as a child of the root, and
+``directory_address()`` is where ``lc.publish`` and friends send.
+"""
+
+from ..runtime import address as A
+from ..runtime import start
+from ..runtime.point import create_object
+from ..types.errors import PointConstructionError
+
+__all__ = ['DirectoryAddOn', 'directory_address', 'process_directory']
+
+
+class DirectoryAddOn(object):
+    """Creates this process's directory at start-up and removes it at tear-down."""
+
+    def __init__(self):
+        self.directory = None
+
+    def start(self):
+        from .process_directory import ProcessDirectory
+        self.directory = None
+        address = create_object(start.root(), ProcessDirectory, (), {})
+        self.directory = A.objects.get(address[-1])
+
+    def stop(self):
+        d, self.directory = self.directory, None
+        if d is not None and d._alive:
+            d._alive = False
+            A.remove(d.object_address[-1])
+
+
+_add_on = DirectoryAddOn()
+start.add_on(_add_on)
+
+
+def process_directory():
+    """The ProcessDirectory object of this process (None when the runtime is not running)."""
+    return _add_on.directory
+
+
+def directory_address():
+    d = _add_on.directory
+    if d is None:
+        raise PointConstructionError('the runtime is not running (no directory)')
+    return d.object_address
