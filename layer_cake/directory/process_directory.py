@@ -24,7 +24,7 @@ from ..runtime import engine
 from ..runtime import log as L
 from ..runtime.bind import bind
 from ..runtime.messages import Returned, Start, Stop
-from ..runtime.point import Point, Stateless
+from ..runtime.point import Point, Stateless, watch_end
 from .choice import CLOSE, OPEN, Choice
 from .listing import Publication, Subscription, Withdrawn, check_name, compile_search
 from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
@@ -157,6 +157,7 @@ class ProcessDirectory(Point, Stateless):
             self.send(NotPublished(name, scope, why), owner)
             return
         published_id = uuid.uuid4()
+        watch_end(owner)
         local = _Local(owner, name, scope, request.encrypted)
         self.publications[published_id] = local
         self.names[name] = published_id
@@ -195,8 +196,9 @@ class ProcessDirectory(Point, Stateless):
             published_id = self.names.get(request.name)
         local = self.publications.get(published_id)
         if local is None or local.clearing is not None:
-            self.send(PublishedCleared(request.name, request.scope, published_id,
-                                       'not published'), requester)
+            if requester is not None:
+                self.send(PublishedCleared(request.name, request.scope, published_id,
+                                           'not published'), requester)
             return
         # In-process sessions end now (the node withdraws their routes); those
         # over connections end as the listener closes them.
@@ -213,7 +215,8 @@ class ProcessDirectory(Point, Stateless):
     def _cleared(self, published_id, requester, note):
         local = self.publications.pop(published_id)
         self.listeners.pop(local.listener, None)
-        self.send(PublishedCleared(local.text, local.scope, published_id, note), requester)
+        if requester is not None:
+            self.send(PublishedCleared(local.text, local.scope, published_id, note), requester)
 
     def listener_ended(self, listener):
         published_id = self.listeners.get(listener)
@@ -235,6 +238,7 @@ class ProcessDirectory(Point, Stateless):
             self.send(NotSubscribed(search, scope, why), owner)
             return
         subscribed_id = uuid.uuid4()
+        watch_end(owner)
         self.subscriptions[subscribed_id] = _Local(owner, search, scope)
         self.searches[(owner, search)] = subscribed_id
         self.send(Subscribed(search, scope, subscribed_id, self.object_address), owner)
@@ -245,8 +249,9 @@ class ProcessDirectory(Point, Stateless):
         subscribed_id = request.subscribed_id
         local = self.subscriptions.get(subscribed_id)
         if local is None:
-            self.send(SubscribedCleared(request.search, request.scope, subscribed_id,
-                                        'not subscribed'), requester)
+            if requester is not None:
+                self.send(SubscribedCleared(request.search, request.scope, subscribed_id,
+                                            'not subscribed'), requester)
             return
         for key in [k for k in self.choices if k[0] == subscribed_id]:
             choice = self.choices.pop(key)
@@ -257,8 +262,16 @@ class ProcessDirectory(Point, Stateless):
         del self.subscriptions[subscribed_id]
         self.searches.pop((local.owner, local.text), None)
         self.node.remove(subscribed_id)
-        self.send(SubscribedCleared(local.text, local.scope, subscribed_id, request.note),
-                  requester)
+        if requester is not None:
+            self.send(SubscribedCleared(local.text, local.scope, subscribed_id, request.note),
+                      requester)
+
+    def owner_ended(self, address):
+        """An object that published or subscribed has ended: retract what it left."""
+        for published_id in [i for i, p in self.publications.items() if p.owner == address]:
+            self.clear_published(ClearPublished(published_id=published_id), None)
+        for subscribed_id in [i for i, s in self.subscriptions.items() if s.owner == address]:
+            self.clear_subscribed(ClearSubscribed(subscribed_id=subscribed_id), None)
 
     def _end_for_good(self, route_id):
         """End a session whose subscription is going: Dropped to both, no fallback."""

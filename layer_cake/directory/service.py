@@ -8,6 +8,7 @@ The runtime's add-on list (:func:`layer_cake.runtime.start.add_on`) starts
 
 from ..runtime import address as A
 from ..runtime import start
+from ..runtime import point
 from ..runtime.point import create_object
 from ..types.errors import PointConstructionError
 
@@ -23,8 +24,15 @@ class DirectoryAddOn(object):
     def start(self):
         from .process_directory import ProcessDirectory
         self.directory = None
+        if self._owner_ended not in point.end_watchers:
+            point.end_watchers.append(self._owner_ended)
         address = create_object(start.root(), ProcessDirectory, (), {})
         self.directory = A.objects.get(address[-1])
+
+    def _owner_ended(self, address):
+        d = self.directory
+        if d is not None and d._alive:
+            d.owner_ended(address)
 
     def stop(self):
         d, self.directory = self.directory, None

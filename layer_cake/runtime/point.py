@@ -119,6 +119,24 @@ def deliver(message, to_address, return_address):
         target._post(message, return_address, to_address)
 
 
+# Callables told (on the reactor thread) the address of every watched object
+# that ends; the directory uses this to retract what an object published.
+end_watchers = []
+
+
+def watch_end(address):
+    """Have ``end_watchers`` hear when the local object at ``address`` ends."""
+    obj = A.objects.get(address[-1]) if len(address) == 1 else None
+    if obj is not None:
+        obj._watched = True
+    return obj is not None
+
+
+def _report_end(address):
+    for watcher in end_watchers:
+        watcher(address)
+
+
 def send(message, to_address, return_address, sender=None):
     """Send from outside any object (the runtime's own notifications)."""
     message, _ = prepare(message, sender)
@@ -145,6 +163,7 @@ class Point(object):
     _ending = None
     _queued = 0
     _overflowing = False
+    _watched = False        # something asked to hear of this object's end (watch_end)
 
     def __init__(self):
         pass
@@ -267,6 +286,8 @@ class Point(object):
         A.remove(self.object_address[-1])
         if self._timers:
             engine.call(engine.cancel_all_timers, self)
+        if self._watched:
+            engine.call(_report_end, self.object_address)
         ending = self._ending
         if ending is not None:
             ending(value, self.parent_address, self.object_address)

@@ -176,3 +176,38 @@ class Clearing(RuntimeTestCase):
         lc.subscribe(subscriber, 'marker')
         m, _ = self.receive(subscriber, lc.Subscribed, lc.Available)
         self.assertIsInstance(m, lc.Subscribed)
+
+
+class Ending(RuntimeTestCase):
+
+    def test_publisher_end_retracts(self):
+        """A publishing object that ends without clearing is retracted: its subscriber
+        gets Dropped, and the name can be published again."""
+        subscriber = self.channel()
+        lc.subscribe(subscriber, 'gone')
+        self.receive(subscriber, lc.Subscribed)
+        publisher = lc.open_channel()
+        lc.publish(publisher, 'gone')
+        self.receive(publisher, lc.Published)
+        a, _ = self.receive(subscriber, lc.Available)
+        publisher._end(None)
+        d, _ = self.receive(subscriber, lc.Dropped)
+        self.assertEqual(d.remote_address, a.publisher_address)
+        again = self.channel()
+        lc.publish(again, 'gone')
+        self.receive(again, lc.Published)
+        a2, _ = self.receive(subscriber, lc.Available)
+        self.assertEqual(a2.publisher_address, again.object_address)
+
+    def test_subscriber_end_retracts(self):
+        """A subscribing object that ends is retracted: its publisher gets Dropped."""
+        publisher = self.channel()
+        lc.publish(publisher, 'svc')
+        self.receive(publisher, lc.Published)
+        subscriber = lc.open_channel()
+        lc.subscribe(subscriber, 'svc')
+        self.receive(subscriber, lc.Available)
+        self.receive(publisher, lc.Delivered)
+        subscriber._end(None)
+        d, _ = self.receive(publisher, lc.Dropped)
+        self.assertEqual(d.remote_address, subscriber.object_address)
