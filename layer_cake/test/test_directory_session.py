@@ -1,0 +1,115 @@
+"""Sessions over a connection to another process's publication listener
+(network.md §8.4), with the route offered by hand as a tier would."""
+
+import signal
+import uuid
+
+import layer_cake as lc
+from layer_cake.directory.listing import RouteOffer, RouteWithdrawal, Withdrawn
+from layer_cake.directory.service import process_directory
+from layer_cake.runtime import engine
+from layer_cake.test.support import Child, RuntimeTestCase
+
+S = lc.ScopeOfDirectory
+
+
+class OverConnection(RuntimeTestCase):
+
+    def publisher(self, name):
+        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,))
+        _, published_id, port = child.line_starting('published ').split()
+        return child, uuid.UUID(published_id), int(port)
+
+    def subscribe(self, search):
+        ch = self.channel()
+        lc.subscribe(ch, search)
+        s, _ = self.receive(ch, lc.Subscribed)
+        return ch, s
+
+    def offer(self, subscribed, published_id, port, name, scope=S.HOST):
+        o = RouteOffer(uuid.uuid4(), scope, subscribed.subscribed_id, published_id, name,
+                       False, lc.HostPort('127.0.0.1', port), uuid.uuid4())
+        d = process_directory()
+        engine.call_and_wait(d.node.pass_offer, o)
+        return o
+
+    def test_session_and_kill(self):
+        """An offered route opens a session to the other process (Available, Delivered
+        there, Enquiry/Ack both ways); SIGKILL of the publisher gives Dropped with the
+        same address."""
+        child, published_id, port = self.publisher('far')
+        ch, subscribed = self.subscribe('far')
+        o = self.offer(subscribed, published_id, port, 'far')
+        a, _ = self.receive(ch, lc.Available)
+        self.assertEqual((a.route_id, a.scope, a.published_id), (o.route_id, S.HOST,
+                                                                 published_id))
+        self.assertEqual(ch.return_address, a.publisher_address)
+        child.line_starting('delivered')
+        ch.send(lc.Enquiry(), a.publisher_address)
+        self.receive(ch, lc.Ack)
+        self.assertEqual(ch.return_address, a.publisher_address)
+        child.kill(signal.SIGKILL)
+        d, _ = self.receive(ch, lc.Dropped)
+        self.assertEqual(d.remote_address, a.publisher_address)
+        self.assertEqual(d.route_id, a.route_id)
+
+    def test_fallback_to_wider(self):
+        """Two publishers offered at GROUP and HOST: the GROUP one is used; killing it
+        gives Dropped then Available from the HOST one, whose process sees Delivered."""
+        near, near_id, near_port = self.publisher('n')
+        far, far_id, far_port = self.publisher('n')
+        ch, subscribed = self.subscribe('n')
+        self.offer(subscribed, far_id, far_port, 'n', S.HOST)
+        self.offer(subscribed, near_id, near_port, 'n', S.GROUP)
+        first, _ = self.receive(ch, lc.Available)
+        if first.scope is S.HOST:               # the HOST one opened first: upgrade
+            self.receive(ch, lc.Dropped)
+            first, _ = self.receive(ch, lc.Available)
+        self.assertEqual((first.scope, first.published_id), (S.GROUP, near_id))
+        near.kill(signal.SIGKILL)
+        d, _ = self.receive(ch, lc.Dropped)
+        self.assertEqual(d.remote_address, first.publisher_address)
+        a, _ = self.receive(ch, lc.Available)
+        self.assertEqual((a.scope, a.published_id), (S.HOST, far_id))
+        far.line_starting('delivered')
+
+    def test_unreachable_publisher(self):
+        """An offer whose listener does not answer connects nowhere: no Available, and a
+        later good offer at another scope is used."""
+        child, published_id, port = self.publisher('x')
+        ch, subscribed = self.subscribe('x')
+        import socket
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        dead = s.getsockname()[1]
+        s.close()
+        self.offer(subscribed, uuid.uuid4(), dead, 'x', S.GROUP)
+        self.offer(subscribed, published_id, port, 'x', S.HOST)
+        a, _ = self.receive(ch, lc.Available)
+        self.assertEqual(a.published_id, published_id)
+
+    def test_retraction_closes_the_loop(self):
+        """A retracted route closes its session: Dropped here and at the publisher."""
+        child, published_id, port = self.publisher('r')
+        ch, subscribed = self.subscribe('r')
+        o = self.offer(subscribed, published_id, port, 'r')
+        self.receive(ch, lc.Available)
+        child.line_starting('delivered')
+        w = RouteWithdrawal(o.route_id, S.HOST, subscribed.subscribed_id, published_id,
+                            Withdrawn.RETRACTED)
+        engine.call_and_wait(process_directory().node.pass_withdrawal, w)
+        self.receive(ch, lc.Dropped)
+        child.line_starting('dropped')
+
+    def test_churn_keeps_the_session(self):
+        """A withdrawal from tier churn leaves the session working."""
+        child, published_id, port = self.publisher('c')
+        ch, subscribed = self.subscribe('c')
+        o = self.offer(subscribed, published_id, port, 'c')
+        a, _ = self.receive(ch, lc.Available)
+        w = RouteWithdrawal(o.route_id, S.HOST, subscribed.subscribed_id, published_id,
+                            Withdrawn.ORIGIN_LOST)
+        engine.call_and_wait(process_directory().node.pass_withdrawal, w)
+        ch.send(lc.Enquiry(), a.publisher_address)
+        m, _ = self.receive(ch, lc.Ack, lc.Dropped)
+        self.assertIsInstance(m, lc.Ack)
