@@ -43,11 +43,11 @@ setup(
         'doc': ['sphinx'],
     },
     # Console scripts are registered when their modules exist:
-    #   host-cake=layer_cake.directory.host_main:main
     #   lan-cake=layer_cake.directory.lan_main:main
     entry_points={
         'console_scripts': [
             'group-cake=layer_cake.supervisor.group_cake:main',
+            'host-cake=layer_cake.directory.host_cake:main',
             'layer-cake=layer_cake.cli.main:main',
         ],
     },

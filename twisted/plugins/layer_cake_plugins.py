@@ -1,7 +1,10 @@
-"""twistd plugins of layer-cake: ``twistd group-cake``."""
+"""twistd plugins of layer-cake: ``twistd group-cake``, ``twistd host-cake``."""
 
 from twisted.application.service import ServiceMaker
 
 group_cake = ServiceMaker('group-cake', 'layer_cake.supervisor.group_cake_tap',
                           'Run the roles of a layer-cake home as one composite process.',
                           'group-cake')
+
+host_cake = ServiceMaker('host-cake', 'layer_cake.directory.host_cake_tap',
+                         'Run the directory of this host (a HOST tier).', 'host-cake')

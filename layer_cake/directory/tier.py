@@ -1,0 +1,608 @@
+"""Directory tiers joined over AMP (network.md §8.1, §8.2, §8.6).
+
+A *tier* is one :class:`.node.DirectoryNode` with its connections: children
+connect to it (each connection a :class:`ChildLink`, the *origin* of what
+arrives through it) and it connects to its own parent (a :class:`ParentLink`).
+:class:`Tier` is the Twisted service that holds the three together and is
+the node's environment:
+
+* a listing wider than the node goes up the parent link while it is
+  connected; while it is not, nothing is queued -- every (re)connection
+  begins with ``Hello`` and one ``Push`` per listing the node holds above its
+  own scope, so the parent always ends up with the node's current set;
+* an offer, withdrawal or advice goes down the child link it belongs to, or,
+  for this process's own listings (origin None), to a callback of the owner;
+* losing a child drops what came through it, and the parent is told;
+* losing the parent drops nothing: the link reconnects forever, on the
+  schedule of §8.6 (8 s for a loopback parent, 32 s private, 120 s other,
+  each ±10 %, but within a second of losing an established connection).
+
+Sessions between publishers and subscribers never pass through here, so the
+loss of a tier ends none of them.
+
+Everything runs on the reactor thread.  The reactor is injected (``reactor``,
+the global one by default) and so is the random source of the reconnect
+spread (``rng``, anything with ``random()``), so tests drive both.
+"""
+
+import os
+import random
+import sys
+import uuid
+
+from twisted.application import service
+from twisted.application.internet import ClientService
+from twisted.internet import defer, protocol
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+
+from ..net.ipp import (DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, ScopeOfHost,
+                       local_private_other)
+from .listing import Withdrawn, encode_listing, wider
+from .node import DirectoryNode
+from .tier_protocol import (Advise, Hello, HelloRefused, NotIntroduced, Offer, Ping, Push,
+                            Refused, Retract, RuntimeLog, TierProtocol, Withdraw,
+                            host_port_from, host_port_text, listing_from, offer_from,
+                            publication_from, reason_from, scope_from, uuid_from,
+                            withdrawal_from)
+
+__all__ = ['ChildLink', 'ChildFactory', 'ParentProtocol', 'ParentLink', 'Tier',
+           'STANDARD_PARENT', 'standard_parent', 'reconnect_delay', 'RECONNECT_DELAY',
+           'RECONNECT_SPREAD', 'FIRST_RETRY', 'BACKLOG', 'CONNECT_TIMEOUT']
+
+# Seconds between attempts to reach a parent, by the class of its address (§8.6).
+RECONNECT_DELAY = {ScopeOfHost.LOCAL: 8.0, ScopeOfHost.PRIVATE: 32.0, ScopeOfHost.OTHER: 120.0}
+RECONNECT_SPREAD = 0.1
+
+# The first retry after losing a connection that was up comes within this many seconds.
+FIRST_RETRY = 1.0
+
+# Connections waiting to be accepted by a tier.
+BACKLOG = 50
+
+# Seconds before a connect attempt to a parent is given up.
+CONNECT_TIMEOUT = 10.0
+
+
+def reconnect_delay(host, rng):
+    """Seconds before the next attempt to reach a parent at ``host``."""
+    if host == 'localhost':
+        where = ScopeOfHost.LOCAL
+    else:
+        where = local_private_other(host)
+    spread = RECONNECT_SPREAD * (2.0 * rng.random() - 1.0)
+    return RECONNECT_DELAY[where] * (1.0 + spread)
+
+
+class _Standard(object):
+    def __repr__(self):
+        return 'STANDARD_PARENT'
+
+
+# ``auto_parent`` default: whatever the node's scope connects to by itself.
+STANDARD_PARENT = _Standard()
+
+
+def standard_parent(scope):
+    """Where a node of ``scope`` connects when a wider listing first appears (§8.6).
+
+    PROCESS and GROUP nodes look for host-cake on this host.  A HOST node
+    would look for lan-cake at the standard LAN address; that waits for the
+    LAN tier, so for now it stays alone unless given a parent.  LAN nodes and
+    library processes never look.
+    """
+    if scope in (ScopeOfDirectory.PROCESS, ScopeOfDirectory.GROUP):
+        return DIRECTORY_AT_HOST
+    return None
+
+
+def _executable():
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else 'python'
+
+
+# The parent's side of one child.
+
+class ChildLink(TierProtocol):
+    """One child connected to this tier: the *origin* of what arrives through it.
+
+    ``peer_host`` is the address the child connected from (the LAN node
+    rewrites listeners with it); the Hello fields say who the child is.
+    """
+
+    def __init__(self, tier):
+        TierProtocol.__init__(self)
+        self.tier = tier
+        self.log = tier.log
+        self.introduced = False
+        self.peer_host = None
+        self.peer = None
+        self.unique_id = None
+        self.scope = None
+        self.executable = None
+        self.primary_ip = None
+        self.accept_at = None
+        self.incarnation = None
+
+    def connectionMade(self):
+        TierProtocol.connectionMade(self)
+        peer = self.transport.getPeer()
+        self.peer_host = getattr(peer, 'host', None)
+        self.peer = HostPort(self.peer_host, getattr(peer, 'port', None))
+        self.tier._child_connected(self)
+
+    def connectionLost(self, reason):
+        TierProtocol.connectionLost(self, reason)
+        self.tier._child_lost(self)
+
+    def _need_hello(self):
+        if not self.introduced:
+            raise NotIntroduced('Hello first')
+
+    @Hello.responder
+    def hello(self, unique_id, scope, executable, incarnation, primary_ip=None,
+              accept_at=None):
+        node = self.tier.node
+        if self.introduced:
+            raise HelloRefused('Hello again')
+        try:
+            unique_id = uuid_from(unique_id, 'unique_id')
+            incarnation = uuid_from(incarnation, 'incarnation')
+            scope = scope_from(scope)
+            accept_at = host_port_from(accept_at)
+        except Refused as e:
+            raise HelloRefused(str(e))
+        if not wider(node.scope, scope):
+            raise HelloRefused('a %s node is no child of a %s node' % (scope.name,
+                                                                      node.scope.name))
+        self.unique_id = unique_id
+        self.scope = scope
+        self.executable = executable
+        self.primary_ip = primary_ip
+        self.accept_at = accept_at
+        self.incarnation = incarnation
+        self.introduced = True
+        self.tier._child_introduced(self)
+        return {'unique_id': str(node.unique_id), 'scope': node.scope.name}
+
+    @Push.responder
+    def pushed(self, listing):
+        self._need_hello()
+        return {'held': self.tier.node.add(listing_from(listing), self)}
+
+    @Retract.responder
+    def retracted(self, listing_id, reason=None):
+        self._need_hello()
+        listing_id = uuid_from(listing_id, 'listing_id')
+        return {'removed': self.tier.node.remove(listing_id, self, reason_from(reason))}
+
+    # What the node sends down through this child.
+
+    def send_offer(self, offer):
+        return self.ask(Offer, offer=encode_listing(offer))
+
+    def send_withdrawal(self, withdrawal):
+        return self.ask(Withdraw, withdrawal=encode_listing(withdrawal))
+
+    def send_advice(self, publication):
+        return self.ask(Advise, publication=encode_listing(publication))
+
+    def __repr__(self):
+        return '<ChildLink %s %s from %s>' % (self.scope.name if self.scope else '?',
+                                             self.executable or '?', self.peer)
+
+
+class ChildFactory(protocol.ServerFactory):
+    """Builds a :class:`ChildLink` for every child that connects to ``tier``."""
+
+    noisy = False
+
+    def __init__(self, tier):
+        self.tier = tier
+
+    def buildProtocol(self, addr):
+        link = ChildLink(self.tier)
+        link.factory = self
+        return link
+
+
+# The child's side of its parent.
+
+class ParentProtocol(TierProtocol):
+    """The connection of a :class:`ParentLink`: what comes down goes to the node."""
+
+    def __init__(self, link):
+        TierProtocol.__init__(self)
+        self.link = link
+        self.log = link.log
+
+    def connectionMade(self):
+        TierProtocol.connectionMade(self)
+        self.link._connected(self)
+
+    def connectionLost(self, reason):
+        TierProtocol.connectionLost(self, reason)
+        self.link._lost(self)
+
+    @Offer.responder
+    def offered(self, offer):
+        return {'passed': self.link.node.pass_offer(offer_from(offer))}
+
+    @Withdraw.responder
+    def withdrawn(self, withdrawal):
+        return {'passed': self.link.node.pass_withdrawal(withdrawal_from(withdrawal))}
+
+    @Advise.responder
+    def advised(self, publication):
+        return {'passed': self.link.node.pass_advice(publication_from(publication))}
+
+
+class _ParentFactory(protocol.Factory):
+    noisy = False
+
+    def __init__(self, link):
+        self.link = link
+
+    def buildProtocol(self, addr):
+        p = ParentProtocol(self.link)
+        p.factory = self
+        return p
+
+
+class ParentLink(service.Service):
+    """Keeps ``node`` connected to its parent at ``address``, forever.
+
+    On every connection it says ``Hello`` (``introduce()`` returns the Hello
+    fields beyond the node's own id and scope: ``executable``,
+    ``primary_ip``, ``accept_at``, ``incarnation``) and pushes
+    ``node.upward()``, one listing per command; while connected it forwards
+    :meth:`push` and :meth:`retract`.  What comes down goes to the node's
+    ``pass_offer``/``pass_withdrawal``/``pass_advice``.  ``on_up(link)`` and
+    ``on_down(link)`` are called when the parent answers Hello and when the
+    connection goes.
+
+    ``endpoint`` replaces the TCP endpoint to ``address`` (tests).
+    """
+
+    name = 'parent-link'
+
+    def __init__(self, address, node, introduce=None, log=None, reactor=None, rng=None,
+                 endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT):
+        self.address = address
+        self.node = node
+        self.introduce = introduce or (lambda: {})
+        self.log = log or RuntimeLog('ParentLink')
+        self._reactor = reactor
+        self.rng = rng or random.Random()
+        self._endpoint = endpoint
+        self.on_up = on_up
+        self.on_down = on_down
+        self.connect_timeout = connect_timeout
+        self.protocol = None            # the connection while there is one
+        self.parent_id = None           # the parent's unique_id, once it answered Hello
+        self.parent_scope = None
+        self.connections = 0            # connections made so far
+        self.incarnation = uuid.uuid4()
+        self._after_loss = False
+        self._waiting = []
+        self._client = None
+
+    @property
+    def reactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+            self._reactor = reactor
+        return self._reactor
+
+    @property
+    def connected(self):
+        """True while a connection to the parent is up."""
+        return self.protocol is not None
+
+    @property
+    def introduced(self):
+        """True while connected and the parent has answered Hello."""
+        return self.protocol is not None and self.parent_id is not None
+
+    def retry_delay(self, attempt):
+        """The ClientService retry policy: seconds before attempt number ``attempt``."""
+        if self._after_loss:
+            self._after_loss = False
+            return FIRST_RETRY * (0.5 + 0.5 * self.rng.random())
+        return reconnect_delay(self.address.host, self.rng)
+
+    def startService(self):
+        service.Service.startService(self)
+        endpoint = self._endpoint
+        if endpoint is None:
+            endpoint = TCP4ClientEndpoint(self.reactor, self.address.host, self.address.port,
+                                          timeout=self.connect_timeout)
+        self._client = ClientService(endpoint, _ParentFactory(self),
+                                     retryPolicy=self.retry_delay, clock=self.reactor)
+        self._client.startService()
+
+    def stopService(self):
+        service.Service.stopService(self)
+        client, self._client = self._client, None
+        if client is None:
+            return defer.succeed(None)
+        return client.stopService()
+
+    # The connection.
+
+    def _connected(self, p):
+        self.protocol = p
+        self.parent_id = None
+        self.connections += 1
+        node = self.node
+        hello = {'unique_id': str(node.unique_id), 'scope': node.scope.name,
+                 'executable': _executable(), 'incarnation': str(self.incarnation)}
+        hello.update(self.introduce())
+        if isinstance(hello.get('accept_at'), HostPort):
+            hello['accept_at'] = host_port_text(hello['accept_at'])
+        p.ask(Hello, **hello).addCallback(self._introduced, p)
+        for listing in node.upward():
+            p.ask(Push, listing=encode_listing(listing))
+
+    def _introduced(self, answer, p):
+        if answer is None or p is not self.protocol:
+            return
+        try:
+            self.parent_id = uuid.UUID(answer['unique_id'])
+            self.parent_scope = ScopeOfDirectory[answer['scope']]
+        except (ValueError, KeyError):
+            p.close_link('a Hello answer that does not say who the parent is')
+            return
+        self.log.console('Connected to the %s directory at %s' % (self.parent_scope.name,
+                                                                  self.address))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(self)
+        if self.on_up is not None:
+            self.on_up(self)
+
+    def _lost(self, p):
+        if p is not self.protocol:
+            return
+        was_introduced = self.parent_id is not None
+        self.protocol = None
+        self.parent_id = None
+        self._after_loss = True
+        if was_introduced:
+            self.log.console('Lost the directory at %s' % (self.address,))
+        if self.on_down is not None:
+            self.on_down(self)
+
+    def when_introduced(self):
+        """A Deferred that fires with this link once the parent has answered Hello."""
+        if self.introduced:
+            return defer.succeed(self)
+        d = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+    # Upward.
+
+    def push(self, listing):
+        """Send one listing up (nothing while disconnected: reconnecting re-pushes)."""
+        if self.protocol is not None:
+            self.protocol.ask(Push, listing=encode_listing(listing))
+
+    def retract(self, listing_id, reason=Withdrawn.RETRACTED):
+        """Tell the parent a listing is gone, and why (nothing while disconnected)."""
+        if self.protocol is not None:
+            self.protocol.ask(Retract, listing_id=str(listing_id), reason=reason.name)
+
+    def ping(self):
+        """A Deferred that fires with {} when the parent answers, None when it does not."""
+        if self.protocol is None:
+            return defer.succeed(None)
+        return self.protocol.ask(Ping)
+
+
+# The tier.
+
+class Tier(service.MultiService):
+    """A directory node of ``scope`` with its child listener and its parent link.
+
+    ``accept_at``: a HostPort where children may connect (None: none do);
+    :meth:`when_listening` tells the bound address (``accepting_at``) or why
+    there is none (``listen_failure``).
+    ``connect_to``: the parent's HostPort, connected from the start; without one,
+    the node connects to ``auto_parent`` (by default :func:`standard_parent`
+    of the scope; None never) the first time it holds a listing wider than
+    itself.  The owner's callbacks take what the node routes to this
+    process's own listings: ``on_local_offer(RouteOffer)``,
+    ``on_local_withdraw(RouteWithdrawal)``, ``on_local_advice(Publication)``;
+    ``on_parent_up(link)``/``on_parent_down(link)`` follow the parent link.
+    ``log`` is anything with ``warning``/``console``/``trace`` (a Point will do).
+
+    The owner adds and removes its own listings with ``tier.node.add(listing)``
+    and ``tier.node.remove(listing_id)``, on the reactor thread.
+    """
+
+    name = 'directory-tier'
+
+    def __init__(self, scope, accept_at=None, connect_to=None, auto_parent=STANDARD_PARENT,
+                 on_local_offer=None, on_local_withdraw=None, on_local_advice=None,
+                 on_parent_up=None, on_parent_down=None, unique_id=None, executable=None,
+                 incarnation=None, primary_ip=None, log=None, reactor=None, rng=None):
+        service.MultiService.__init__(self)
+        self.node = DirectoryNode(scope, self, unique_id)
+        self.accept_at = accept_at
+        self.connect_to = connect_to
+        self.auto_parent = standard_parent(scope) if auto_parent is STANDARD_PARENT \
+            else auto_parent
+        self.on_local_offer = on_local_offer
+        self.on_local_withdraw = on_local_withdraw
+        self.on_local_advice = on_local_advice
+        self.on_parent_up = on_parent_up
+        self.on_parent_down = on_parent_down
+        self.executable = executable or _executable()
+        self.incarnation = incarnation or uuid.uuid4()
+        self.primary_ip = primary_ip
+        self.log = log or RuntimeLog('DirectoryTier')
+        self._reactor = reactor
+        self.rng = rng or random.Random()
+        self.parent_link = None
+        self._losing = False            # within lose_origin: retractions are ORIGIN_LOST
+        self.children = []              # ChildLinks, in the order they connected
+        self.accepting_at = None        # the bound address, once listening
+        self.listen_failure = None      # the Failure, when it cannot listen
+        self._listened = False
+        self._listen_waiters = []
+        self._port = None
+        if connect_to is not None:
+            self.connect_parent(connect_to)
+
+    @property
+    def reactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+            self._reactor = reactor
+        return self._reactor
+
+    @property
+    def scope(self):
+        return self.node.scope
+
+    # Service.
+
+    def privilegedStartService(self):
+        self._listen()
+        service.MultiService.privilegedStartService(self)
+
+    def startService(self):
+        self._listen()
+        service.MultiService.startService(self)
+
+    def stopService(self):
+        stopping = [defer.maybeDeferred(service.MultiService.stopService, self)]
+        port, self._port = self._port, None
+        if port is not None:
+            stopping.append(defer.maybeDeferred(port.stopListening))
+        for child in list(self.children):
+            if child.transport is not None:
+                child.transport.loseConnection()
+        return defer.gatherResults(stopping, consumeErrors=True).addCallback(lambda _: None)
+
+    def _listen(self):
+        if self._listened or self.accept_at is None:
+            return
+        self._listened = True
+        where = self.accept_at
+        endpoint = TCP4ServerEndpoint(self.reactor, where.port or 0, backlog=BACKLOG,
+                                      interface=where.host or '')
+        endpoint.listen(ChildFactory(self)).addCallbacks(self._bound, self._not_bound)
+
+    def _bound(self, port):
+        self._port = port
+        bound = port.getHost()
+        self.accepting_at = HostPort(self.accept_at.host, getattr(bound, 'port', None))
+        self.log.console('%s directory at %s' % (self.scope.name, self.accepting_at))
+        self._tell_listeners(self.accepting_at)
+
+    def _not_bound(self, failure):
+        self.listen_failure = failure
+        self.log.fault('Cannot accept directories at %s (%s)' % (self.accept_at,
+                                                               failure.getErrorMessage()))
+        self._tell_listeners(failure)
+
+    def _tell_listeners(self, result):
+        waiting, self._listen_waiters = self._listen_waiters, []
+        for d in waiting:
+            d.callback(result)
+
+    def when_listening(self):
+        """A Deferred that fires with the bound HostPort, or fails when there is none."""
+        if self.accept_at is None or self.accepting_at is not None:
+            return defer.succeed(self.accepting_at)
+        if self.listen_failure is not None:
+            return defer.fail(self.listen_failure)
+        d = defer.Deferred()
+        self._listen_waiters.append(d)
+        return d
+
+    # The parent.
+
+    def connect_parent(self, address):
+        """Connect to a parent at ``address`` (and keep connecting); returns the link."""
+        if self.parent_link is not None:
+            return self.parent_link
+        self.parent_link = ParentLink(address, self.node, introduce=self._introduction,
+                                      log=self.log, reactor=self._reactor, rng=self.rng,
+                                      on_up=self.on_parent_up, on_down=self.on_parent_down)
+        self.parent_link.setServiceParent(self)
+        return self.parent_link
+
+    def ensure_parent(self):
+        """Connect to the automatic parent now, if there is none yet; the link or None."""
+        if self.parent_link is None and self.auto_parent is not None:
+            self.log.trace('Connecting to the directory at %s' % (self.auto_parent,))
+            self.connect_parent(self.auto_parent)
+        return self.parent_link
+
+    def _introduction(self):
+        return {'executable': self.executable, 'incarnation': str(self.incarnation),
+                'primary_ip': self.primary_ip, 'accept_at': self.accepting_at}
+
+    # Children.
+
+    def _child_connected(self, link):
+        self.children.append(link)
+
+    def _child_introduced(self, link):
+        self.log.trace('Child %s %s (%s) from %s' % (link.scope.name, link.executable,
+                                                    link.unique_id, link.peer))
+
+    def lose_origin(self, origin):
+        """Drop everything that came through ``origin``; the parent hears ORIGIN_LOST,
+        so routes made above survive as tier churn (sessions stay open).  Owners
+        with origins of their own call this rather than ``node.lose_origin``."""
+        self._losing = True
+        try:
+            return self.node.lose_origin(origin)
+        finally:
+            self._losing = False
+
+    def _child_lost(self, link):
+        if link in self.children:
+            self.children.remove(link)
+        gone = self.lose_origin(link)
+        if link.introduced:
+            self.log.trace('Lost child %s %s (%d listings)' % (link.scope.name,
+                                                              link.executable, gone))
+
+    # The node's environment.
+
+    def push_up(self, listing):
+        if self.parent_link is None:
+            # The first listing wider than this node: find the parent.  Its
+            # connection pushes everything, this listing included.
+            self.ensure_parent()
+        else:
+            self.parent_link.push(listing)
+
+    def retract_up(self, listing_id):
+        if self.parent_link is not None:
+            reason = Withdrawn.ORIGIN_LOST if self._losing else Withdrawn.RETRACTED
+            self.parent_link.retract(listing_id, reason)
+
+    def offer(self, origin, offer):
+        if origin is not None:
+            origin.send_offer(offer)
+        elif self.on_local_offer is not None:
+            self.on_local_offer(offer)
+
+    def withdraw(self, origin, withdrawal):
+        if origin is not None:
+            origin.send_withdrawal(withdrawal)
+        elif self.on_local_withdraw is not None:
+            self.on_local_withdraw(withdrawal)
+
+    def advise(self, origin, publication):
+        if origin is not None:
+            origin.send_advice(publication)
+        elif self.on_local_advice is not None:
+            self.on_local_advice(publication)
+
+    def warn(self, text):
+        self.log.warning(text)

@@ -1,0 +1,388 @@
+"""The AMP commands directory tiers exchange (network.md §8, §16).
+
+A child node (an application process, group-cake, host-cake) keeps one AMP
+connection to its parent.  The child speaks first and goes on speaking
+upward; the parent answers and speaks downward::
+
+    child -> parent     Hello      who the child is (first, once)
+                        Push       one listing (a Publication or a Subscription)
+                        Retract    a listing is gone
+    parent -> child     Offer      a route made up here, for a subscription down there
+                        Withdraw   such a route is gone
+                        Advise     a publication's name is taken up here
+    either way          Ping       are you there?
+
+Every listing, offer and withdrawal crosses as the runtime's own JSON text
+(:func:`.listing.encode_listing`) in a Unicode argument: one codec everywhere.
+A bulk push after (re)connecting is a sequence of ``Push`` commands, one
+listing each, so no box comes near AMP's 64 KiB value limit however much a
+node holds.
+
+Bad input costs the sender, never the tier.  A listing that does not decode,
+a name with control characters or a search that does not compile is answered
+with a ``REFUSED`` error that says why; the link stays up.  A box that is not
+AMP at all, or is larger than :data:`BOX_LIMIT`, or a command whose arguments
+do not parse, closes that one link with a logged reason.  An unknown command
+gets AMP's own ``UNHANDLED`` error answer.
+"""
+
+import uuid
+
+from twisted.internet import defer
+from twisted.internet.error import ConnectionClosed
+from twisted.protocols import amp
+from twisted.python.failure import Failure
+
+from ..types.codec import decode_any
+from ..types.errors import CodecError, ConversionError
+from ..runtime import log as L
+from ..net.ipp import HostPort, ScopeOfDirectory
+from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
+                      check_name, compile_search, encode_listing)
+
+__all__ = ['Hello', 'Push', 'Retract', 'Offer', 'Withdraw', 'Advise', 'Ping',
+           'Refused', 'NotIntroduced', 'HelloRefused', 'TierProtocol', 'RuntimeLog',
+           'BOX_LIMIT', 'TEXT_LIMIT', 'MALFORMED', 'listing_from', 'offer_from',
+           'withdrawal_from', 'uuid_from', 'scope_from', 'reason_from', 'host_port_from',
+           'host_port_text']
+
+# The most bytes of keys and values one incoming box may hold: AMP's own
+# value limit.  Nothing a tier sends comes near it.
+BOX_LIMIT = amp.MAX_VALUE_LENGTH + 1
+
+# The longest encoded listing, offer or withdrawal taken from a peer.  A name
+# or search is at most 512 characters, so a real listing is far below this.
+TEXT_LIMIT = 16384
+
+# The error code of a command whose arguments do not parse (the link closes).
+MALFORMED = b'MALFORMED'
+
+
+class Refused(Exception):
+    """A value a peer sent cannot be used; the text says why.  The link stays up."""
+
+
+class NotIntroduced(Exception):
+    """A command that needs ``Hello`` first; the link closes."""
+
+
+class HelloRefused(Exception):
+    """The parent will not take this child; the link closes."""
+
+
+# The commands.
+
+class Hello(amp.Command):
+    """Child to parent, first: who is connecting.  The answer says who the parent is."""
+    arguments = [(b'unique_id', amp.Unicode()),
+                 (b'scope', amp.Unicode()),
+                 (b'executable', amp.Unicode()),
+                 (b'primary_ip', amp.Unicode(optional=True)),
+                 (b'accept_at', amp.Unicode(optional=True)),
+                 (b'incarnation', amp.Unicode())]
+    response = [(b'unique_id', amp.Unicode()),
+                (b'scope', amp.Unicode())]
+    fatalErrors = {HelloRefused: b'HELLO_REFUSED'}
+
+
+class Push(amp.Command):
+    """Child to parent: one listing.  ``held``: the parent's node took it (not a
+    refresh, not narrower than the parent, not a name already taken there)."""
+    arguments = [(b'listing', amp.Unicode())]
+    response = [(b'held', amp.Boolean())]
+    errors = {Refused: b'REFUSED'}
+    fatalErrors = {NotIntroduced: b'NOT_INTRODUCED'}
+
+
+class Retract(amp.Command):
+    """Child to parent: a listing pushed earlier is gone, ``reason`` RETRACTED (by its
+    owner; the default) or ORIGIN_LOST (the child lost the link it came through)."""
+    arguments = [(b'listing_id', amp.Unicode()),
+                 (b'reason', amp.Unicode(optional=True))]
+    response = [(b'removed', amp.Boolean())]
+    errors = {Refused: b'REFUSED'}
+    fatalErrors = {NotIntroduced: b'NOT_INTRODUCED'}
+
+
+class Offer(amp.Command):
+    """Parent to child: a route offer, on its way to the subscription's home.
+    ``passed``: the child knew the subscription and handed it on."""
+    arguments = [(b'offer', amp.Unicode())]
+    response = [(b'passed', amp.Boolean())]
+    errors = {Refused: b'REFUSED'}
+
+
+class Withdraw(amp.Command):
+    """Parent to child: a route offered earlier is gone."""
+    arguments = [(b'withdrawal', amp.Unicode())]
+    response = [(b'passed', amp.Boolean())]
+    errors = {Refused: b'REFUSED'}
+
+
+class Advise(amp.Command):
+    """Parent to child: this publication's name is taken at the parent."""
+    arguments = [(b'publication', amp.Unicode())]
+    response = [(b'passed', amp.Boolean())]
+    errors = {Refused: b'REFUSED'}
+
+
+class Ping(amp.Command):
+    """Either way: an empty question with an empty answer."""
+    arguments = []
+    response = []
+
+
+# Reading what arrives.  Each raises Refused with the reason.
+
+def _decoded(text, classes, what):
+    if len(text) > TEXT_LIMIT:
+        raise Refused('%s longer than %d characters' % (what, TEXT_LIMIT))
+    try:
+        value = decode_any(text)
+    except (CodecError, ConversionError, ValueError, TypeError, KeyError,
+            RecursionError) as e:
+        raise Refused('%s does not decode (%s)' % (what, e))
+    if not isinstance(value, classes):
+        raise Refused('%s does not decode (a %s)' % (what, type(value).__name__))
+    return value
+
+
+def _need_uuid(value, field):
+    if not isinstance(value, uuid.UUID):
+        raise Refused('no %s' % (field,))
+
+
+def _need_scope(value):
+    if not isinstance(value, ScopeOfDirectory):
+        raise Refused('no scope')
+
+
+def _check_publication(p):
+    _need_uuid(p.published_id, 'published_id')
+    _need_scope(p.scope)
+    why = check_name(p.name)
+    if why is not None:
+        raise Refused('publication refused (%s)' % (why,))
+    if not isinstance(p.listening_ipp, HostPort):
+        raise Refused('publication without a listening address')
+    return p
+
+
+def listing_from(text):
+    """The Publication or Subscription in ``text``, checked."""
+    listing = _decoded(text, (Publication, Subscription), 'listing')
+    if isinstance(listing, Publication):
+        return _check_publication(listing)
+    _need_uuid(listing.subscribed_id, 'subscribed_id')
+    _need_scope(listing.scope)
+    search, why = compile_search(listing.search)
+    if search is None:
+        raise Refused('subscription refused (%s)' % (why,))
+    return listing
+
+
+def publication_from(text):
+    """The Publication in ``text`` (advice), checked."""
+    return _check_publication(_decoded(text, Publication, 'publication'))
+
+
+def offer_from(text):
+    """The RouteOffer in ``text``, checked."""
+    offer = _decoded(text, RouteOffer, 'offer')
+    for field in ('route_id', 'subscribed_id', 'published_id'):
+        _need_uuid(getattr(offer, field), field)
+    _need_scope(offer.scope)
+    if not isinstance(offer.ipp, HostPort):
+        raise Refused('offer without an address')
+    return offer
+
+
+def withdrawal_from(text):
+    """The RouteWithdrawal in ``text``, checked."""
+    withdrawal = _decoded(text, RouteWithdrawal, 'withdrawal')
+    for field in ('route_id', 'subscribed_id', 'published_id'):
+        _need_uuid(getattr(withdrawal, field), field)
+    if not isinstance(withdrawal.reason, Withdrawn):
+        raise Refused('withdrawal without a reason')
+    return withdrawal
+
+
+def uuid_from(text, field='id'):
+    try:
+        return uuid.UUID(text)
+    except (ValueError, TypeError, AttributeError):
+        raise Refused('%s is not a UUID (%r)' % (field, text[:64]))
+
+
+def reason_from(text):
+    """The Withdrawn member named ``text`` (None: RETRACTED)."""
+    if text is None:
+        return Withdrawn.RETRACTED
+    try:
+        return Withdrawn[text]
+    except KeyError:
+        raise Refused('no reason named %r' % (text[:64],))
+
+
+def scope_from(text):
+    try:
+        return ScopeOfDirectory[text]
+    except KeyError:
+        raise Refused('no scope named %r' % (text[:64],))
+
+
+def host_port_text(ipp):
+    """The Hello form of an address (None stays None)."""
+    if ipp is None or ipp.host is None:
+        return None
+    return encode_listing(ipp)
+
+
+def host_port_from(text):
+    """The HostPort of a Hello's ``accept_at`` (None stays None)."""
+    if text is None:
+        return None
+    return _decoded(text, HostPort, 'address')
+
+
+# The log tiers write to when their owner gives them none.
+
+class RuntimeLog(object):
+    """``warning``/``console``/``trace`` records in the runtime's log, under ``name``.
+
+    The same methods a Point has, so an owning object can pass itself instead.
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def _emit(self, tag, words):
+        if L.TAG_LEVEL[tag] < L.threshold:
+            return
+        L.emit(tag, None, self.name, None, ' '.join(str(w) for w in words))
+
+    def fault(self, *words):
+        self._emit(L.USER_TAG.FAULT, words)
+
+    def warning(self, *words):
+        self._emit(L.USER_TAG.WARNING, words)
+
+    def console(self, *words):
+        self._emit(L.USER_TAG.CONSOLE, words)
+
+    def trace(self, *words):
+        self._emit(L.USER_TAG.TRACE, words)
+
+
+# The protocol both ends build on.
+
+class TierProtocol(amp.AMP):
+    """AMP with the limits of a directory link.
+
+    ``log`` takes the reasons a link is closed; ``closed_because`` keeps the
+    last one (None while nothing was refused).
+    """
+
+    log = RuntimeLog('DirectoryLink')
+    closed_because = None
+    _box_bytes = 0
+
+    def describe(self):
+        """Who is at the other end, for logs."""
+        transport = self.transport
+        peer = transport.getPeer() if transport is not None else None
+        host = getattr(peer, 'host', None)
+        if host is None:
+            return 'a directory link'
+        return 'the directory link with %s:%s' % (host, getattr(peer, 'port', '?'))
+
+    def close_link(self, reason):
+        """Log why, and drop this one connection."""
+        if self.closed_because is None:
+            self.closed_because = reason
+            self.log.warning('Closing %s (%s)' % (self.describe(), reason))
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+    # The box limit, counted as the parser goes: a box is refused before it
+    # is complete, so an endless one costs no more than BOX_LIMIT bytes.
+
+    def proto_init(self, string):
+        self._box_bytes = 0
+        return amp.AMP.proto_init(self, string)
+
+    def proto_key(self, string):
+        self._box_bytes += len(string)
+        return amp.AMP.proto_key(self, string)
+
+    def proto_value(self, string):
+        self._box_bytes += len(string)
+        if self._box_bytes > BOX_LIMIT:
+            self.close_link('a box of more than %d bytes' % (BOX_LIMIT,))
+            return 'done'
+        return amp.AMP.proto_value(self, string)
+
+    def proto_done(self, string):
+        # After a refusal, whatever was already buffered is dropped.
+        return 'done'
+
+    def lengthLimitExceeded(self, length):
+        self.close_link('a key of %d bytes (AMP allows 255)' % (length,))
+        amp.AMP.lengthLimitExceeded(self, length)
+
+    def ampBoxReceived(self, box):
+        if self.closed_because is not None:
+            return
+        try:
+            amp.AMP.ampBoxReceived(self, box)
+        except (amp.NoEmptyBoxes, KeyError) as e:
+            self.close_link('a box that is neither a command nor an answer (%s: %s)' % (
+                type(e).__name__, str(e)[:80]))
+
+    # Arguments that do not parse: answer with an error that says so, then close.
+
+    def locateResponder(self, name):
+        responder = amp.AMP.locateResponder(self, name)
+        if responder is None:
+            return None
+
+        def guarded(box):
+            return defer.maybeDeferred(responder, box).addErrback(self._malformed, name)
+        return guarded
+
+    def _malformed(self, failure, name):
+        if failure.check(amp.RemoteAmpError):
+            return failure
+        command = name.decode('ascii', 'replace')
+        reason = 'malformed %s (%s: %s)' % (command, failure.type.__name__,
+                                            str(failure.value)[:200])
+        self.closed_because = reason
+        self.log.warning('Closing %s (%s)' % (self.describe(), reason))
+        return Failure(amp.RemoteAmpError(MALFORMED, reason, fatal=True, local=failure))
+
+    # Asking the other end.
+
+    def ask(self, command, **arguments):
+        """``callRemote`` that never leaves a failure unhandled: a refusal is logged.
+
+        Returns a Deferred that fires with the answer, or with None when
+        there was none (refused, or the link went away first).
+        """
+        if self.transport is None or self.closed_because is not None:
+            return defer.succeed(None)
+        d = defer.maybeDeferred(self.callRemote, command, **arguments)
+        d.addErrback(self._not_answered, command)
+        return d
+
+    def _not_answered(self, failure, command):
+        if failure.check(amp.RemoteAmpError):
+            self.log.warning('%s refused by %s (%s)' % (command.__name__, self.describe(),
+                                                       failure.value.description))
+        elif not failure.check(ConnectionClosed, amp.ProtocolSwitched):
+            self.log.warning('%s to %s failed (%s)' % (command.__name__, self.describe(),
+                                                       failure.getErrorMessage()))
+        return None
+
+    @Ping.responder
+    def pinged(self):
+        return {}
