@@ -3,7 +3,9 @@
 :class:`ProcessDirectory` is the home node of this process's publications
 and subscriptions.  It answers ``lc.publish``/``lc.subscribe`` and the
 clears, holds a :class:`.node.DirectoryNode` of PROCESS scope (so names
-published and searched in this process meet here first), and runs the
+published and searched in this process meet here first; its
+:class:`.tier.Tier` carries wider listings up to group-cake or host-cake and
+brings their route offers back), and runs the
 subscriber side of every session: for each (subscription, matched name) a
 :class:`.choice.Choice` picks the nearest route, and the session is opened
 in-process (both objects here) or over a connection to the publication's
@@ -26,13 +28,13 @@ from ..runtime.bind import bind
 from ..runtime.messages import Returned, Start, Stop
 from ..runtime.point import Point, Stateless, watch_end
 from .choice import CLOSE, OPEN, Choice
-from .listing import Publication, Subscription, Withdrawn, check_name, compile_search
+from .listing import Publication, Subscription, check_name, compile_search
 from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
                    OpenLoop, PublicationListener)
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
                        SubscribeTo, Subscribed, SubscribedCleared)
-from .node import DirectoryNode
+from .tier import STANDARD_PARENT, Tier
 
 __all__ = ['ProcessDirectory', 'COMPLETE_A_LOOP', 'GRACE_BEFORE_CLEARANCE']
 
@@ -92,48 +94,21 @@ class _Peer(object):
         self.idle = None            # the clearance timer while no route uses it
 
 
-class _Surroundings(object):
-    """What the PROCESS node decides, applied by the directory.  Offers and
-    withdrawals for this process's own subscriptions come back to it; listings
-    wider than PROCESS go to the parent tier once there is one."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.parent = None          # a link to the parent tier (network.md §8.6)
-
-    def push_up(self, listing):
-        if self.parent is not None:
-            self.parent.push_up(listing)
-
-    def retract_up(self, listing_id):
-        if self.parent is not None:
-            self.parent.retract_up(listing_id)
-
-    def offer(self, origin, offer):
-        if origin is None:
-            self.directory.offered(offer)
-
-    def withdraw(self, origin, withdrawal):
-        if origin is None:
-            self.directory.withdrawn(withdrawal)
-
-    def advise(self, origin, publication):
-        if origin is None:
-            self.directory.advised(publication)
-
-    def warn(self, text):
-        self.directory.warning(text)
-
-
 class ProcessDirectory(Point, Stateless):
     """This process's directory node and its subscriber sessions."""
 
-    def __init__(self):
+    def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT):
         Point.__init__(self)
         Stateless.__init__(self)
         self.incarnation = uuid.uuid4()
-        self.surroundings = _Surroundings(self)
-        self.node = DirectoryNode(PROCESS, self.surroundings)
+        # The PROCESS node, its link to a parent tier (explicit, or found the
+        # first time a listing wider than PROCESS appears), and what comes
+        # back down for this process's own subscriptions.
+        self.tier = Tier(PROCESS, connect_to=connect_to, auto_parent=auto_parent,
+                         on_local_offer=self.offered, on_local_withdraw=self.withdrawn,
+                         on_local_advice=self.advised, incarnation=self.incarnation,
+                         log=self, reactor=engine.reactor)
+        self.node = self.tier.node
         self.publications = {}      # published_id -> _Local
         self.names = {}             # name -> published_id (unique in the process)
         self.subscriptions = {}     # subscribed_id -> _Local
@@ -521,7 +496,7 @@ class ProcessDirectory(Point, Stateless):
 
 
 def ProcessDirectory_Start(self, message):
-    pass
+    self.tier.startService()
 
 
 def ProcessDirectory_PublishAs(self, message):
@@ -578,6 +553,7 @@ def ProcessDirectory_Closed(self, message):
 
 
 def ProcessDirectory_Stop(self, message):
+    self.tier.stopService()
     self.complete(None)
 
 

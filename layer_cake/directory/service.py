@@ -6,13 +6,20 @@ The runtime's add-on list (:func:`layer_cake.runtime.start.add_on`) starts
 ``directory_address()`` is where ``lc.publish`` and friends send.
 """
 
+from ..process import command_line as C
 from ..runtime import address as A
-from ..runtime import start
+from ..runtime import engine
 from ..runtime import point
-from ..runtime.point import create_object
+from ..runtime import start
 from ..types.errors import PointConstructionError
+from .tier import STANDARD_PARENT
 
-__all__ = ['DirectoryAddOn', 'directory_address', 'process_directory']
+__all__ = ['DirectoryAddOn', 'directory_address', 'process_directory', 'AUTO_PARENT']
+
+# Where a process's directory looks for its parent when it has not been told
+# (--connect-to-directory): the standard place for its scope, host-cake at
+# 127.0.0.1:54195.  Tests point it at their own host-cake, or at None.
+AUTO_PARENT = STANDARD_PARENT
 
 
 class DirectoryAddOn(object):
@@ -26,19 +33,24 @@ class DirectoryAddOn(object):
         self.directory = None
         if self._owner_ended not in point.end_watchers:
             point.end_watchers.append(self._owner_ended)
-        address = create_object(start.root(), ProcessDirectory, (), {})
+        connect_to = getattr(C.CL, 'connect_to_directory', None)
+        if connect_to is not None and not connect_to.port:
+            connect_to = None
+        address = point.create_object(start.root(), ProcessDirectory, (),
+                                      {'connect_to': connect_to, 'auto_parent': AUTO_PARENT})
         self.directory = A.objects.get(address[-1])
-
-    def _owner_ended(self, address):
-        d = self.directory
-        if d is not None and d._alive:
-            d.owner_ended(address)
 
     def stop(self):
         d, self.directory = self.directory, None
         if d is not None and d._alive:
             d._alive = False
             A.remove(d.object_address[-1])
+            engine.call(d.tier.stopService)
+
+    def _owner_ended(self, address):
+        d = self.directory
+        if d is not None and d._alive:
+            d.owner_ended(address)
 
 
 _add_on = DirectoryAddOn()

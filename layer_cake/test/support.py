@@ -48,6 +48,10 @@ class RuntimeTestCase(unittest.SynchronousTestCase):
     def setUp(self):
         lc.PB.tear_down_atexit = False
         lc.tear_down()
+        # No test's directory looks for a host-cake of the machine's own.
+        from layer_cake.directory import service
+        saved, service.AUTO_PARENT = service.AUTO_PARENT, None
+        self.addCleanup(setattr, service, 'AUTO_PARENT', saved)
         self.logs = RecordingSink(self.log_level)
         self.clock = task.Clock() if self.fake_clock else None
         lc.start_up(logs=self.logs if self.log_level != lc.USER_LOG.NONE else lc.log_to_nowhere,

@@ -2,6 +2,7 @@
 (network.md §8.4), with the route offered by hand as a tier would."""
 
 import signal
+import socket
 import uuid
 
 import layer_cake as lc
@@ -16,7 +17,13 @@ S = lc.ScopeOfDirectory
 class OverConnection(RuntimeTestCase):
 
     def publisher(self, name):
-        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,))
+        # A parent nobody listens at: the publisher never finds a real host-cake.
+        nowhere = socket.socket()
+        nowhere.bind(('127.0.0.1', 0))
+        port = nowhere.getsockname()[1]
+        nowhere.close()
+        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
+                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,))
         _, published_id, port = child.line_starting('published ').split()
         return child, uuid.UUID(published_id), int(port)
 
@@ -78,7 +85,6 @@ class OverConnection(RuntimeTestCase):
         later good offer at another scope is used."""
         child, published_id, port = self.publisher('x')
         ch, subscribed = self.subscribe('x')
-        import socket
         s = socket.socket()
         s.bind(('127.0.0.1', 0))
         dead = s.getsockname()[1]
