@@ -16,10 +16,15 @@ sub-roles) and hands them to a :class:`.supervisor.GroupSupervisor`, whose
 value becomes the program's result: the main role's value, a map of role name
 to last value, or ``Aborted`` after Stop (Ctrl-C, SIGINT, SIGTERM).
 
-The directory flags are accepted and stored; they take effect once the group
-tier of the directory exists.
+Before any role starts, the group opens its tier of the directory (a GROUP
+node accepting at an ephemeral 127.0.0.1 port) and passes that address to
+every role as ``--connect-to-directory`` with ``--directory-scope=PROCESS``,
+so the roles' publications and subscriptions meet in the group first.  The
+group's own parent is ``--directory-at-host`` (else ``--directory-at-lan``),
+or host-cake at 127.0.0.1:54195 once a listing wider than GROUP appears.
 """
 
+import json
 import os
 import sys
 
@@ -30,8 +35,9 @@ from ..runtime import engine
 from ..runtime.bind import bind
 from ..runtime.library.retry import RetryIntervals
 from ..runtime.messages import Aborted, Faulted, Start, Stop
-from ..runtime.point import Point, Stateless
-from ..net.ipp import HostPort
+from ..runtime.point import Point, Stateless, send
+from ..net.ipp import HostPort, ScopeOfDirectory
+from ..directory.tier import Tier
 from ..process import command_line as C
 from ..process import role as R
 from ..process.entry import FAULTY_EXIT, run, write_output
@@ -49,7 +55,16 @@ class GroupEnded(object):
     """The supervisor has finished: every role is gone."""
 
 
+class DirectoryOpen(object):
+    """The group's tier accepts its roles at ``accepting_at`` (or, with ``note``, cannot)."""
+
+    def __init__(self, accepting_at: HostPort = None, note: str = None):
+        self.accepting_at = accepting_at
+        self.note = note
+
+
 registry.bind_message(GroupEnded, copy_before_sending=False, message_trail=False)
+registry.bind_message(DirectoryOpen, copy_before_sending=False, message_trail=False)
 
 
 class GroupFault(Exception):
@@ -67,7 +82,8 @@ def role_origin(origin):
     return C.ProcessOrigin.RUN_CHILD
 
 
-def role_command_line(home, name, origin, debug_level=None, keep_logs=False):
+def role_command_line(home, name, origin, debug_level=None, keep_logs=False,
+                      directory=None):
     """(argv, PYTHONPATH folders) that run role ``name`` of ``home`` (§12.2).
 
     The role reads its own stored settings; the command line only says who
@@ -87,6 +103,10 @@ def role_command_line(home, name, origin, debug_level=None, keep_logs=False):
         argv.append('--debug-level=%s' % (debug_level.name,))
     if keep_logs:
         argv.append('--keep-logs')
+    if directory is not None:
+        argv.append('--directory-scope=PROCESS')
+        argv.append('--connect-to-directory=%s' % (json.dumps(
+            {'host': directory.host, 'port': directory.port}),))
     return argv, list(target.python_path)
 
 
@@ -126,9 +146,10 @@ class GroupCake(Point, Stateless):
         self.encrypted_directory = encrypted_directory
         self.supervisor = None
         self.value = None
+        self.tier = None
 
-    def build(self, home_path, origin, debug_level, keep_logs):
-        """The supervisor for the selected roles of the home at ``home_path``."""
+    def check(self, home_path):
+        """(home, selected role names); GroupFault when the group cannot run."""
         home = Home(home_path)
         names = select_roles(home, self.search)
         if self.main_role is not None and self.main_role not in names:
@@ -137,13 +158,39 @@ class GroupCake(Point, Stateless):
         running = home.running(names)
         if running:
             raise GroupFault(Faulted('Roles already running (%s)' % (', '.join(running),)))
+        return home, names
+
+    def open_directory(self):
+        """Start the GROUP tier; DirectoryOpen follows when it accepts (or cannot)."""
+        self.tier = Tier(ScopeOfDirectory.GROUP, accept_at=HostPort('127.0.0.1', 0),
+                         connect_to=self.directory_at_host or self.directory_at_lan,
+                         executable='group-cake', log=self, reactor=engine.reactor)
+        self.tier.startService()
+        me = self.object_address
+
+        def opened(accepting_at):
+            send(DirectoryOpen(accepting_at), me, me)
+
+        def failed(failure):
+            send(DirectoryOpen(note=failure.getErrorMessage()), me, me)
+        self.tier.when_listening().addCallbacks(opened, failed)
+
+    def close_directory(self):
+        if self.tier is not None:
+            self.tier.stopService()
+            self.tier = None
+
+    def build(self, home_path, origin, debug_level, keep_logs, directory=None):
+        """The supervisor for the selected roles of the home at ``home_path``."""
+        home, names = self.check(home_path)
         home.clear_given_up()
         supervisor = GroupSupervisor(reactor=engine.reactor, retry=self.retry,
                                      main_role=self.main_role, log=self,
                                      gave_up=home.record_given_up)
         origin = role_origin(origin)
         for name in names:
-            argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs)
+            argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs,
+                                                  directory)
             supervisor.add_role(name, argv, env=role_environment(python_path))
         return supervisor
 
@@ -153,11 +200,23 @@ class GroupCake(Point, Stateless):
 
 
 def GroupCake_Start(self, message):
+    try:
+        self.check(R.current().home_path)
+    except GroupFault as e:
+        self.complete(e.fault)
+    self.open_directory()
+
+
+def GroupCake_DirectoryOpen(self, message):
+    if message.accepting_at is None:
+        self.close_directory()
+        self.complete(Faulted('cannot open the group directory', message.note))
     role = R.current()
     try:
         self.supervisor = self.build(role.home_path, C.CL.origin, C.CL.debug_level,
-                                     C.CL.keep_logs)
+                                     C.CL.keep_logs, message.accepting_at)
     except GroupFault as e:
+        self.close_directory()
         self.complete(e.fault)
     if L.USER_LOG.CONSOLE >= L.threshold:
         self.console('Group of %d roles at "%s"' % (len(self.supervisor.roles),
@@ -168,6 +227,7 @@ def GroupCake_Start(self, message):
 
 def GroupCake_Stop(self, message):
     if self.supervisor is None:
+        self.close_directory()
         self.complete(Aborted())
     self.supervisor.stopService()
 
@@ -176,10 +236,11 @@ def GroupCake_GroupEnded(self, message):
     value = self.value
     if type(value) is dict:
         value = registry.cast_to(value, RESULT_TYPE)
+    self.close_directory()
     self.complete(value)
 
 
-bind(GroupCake, (Start, Stop, GroupEnded), return_type=P.Any())
+bind(GroupCake, (Start, DirectoryOpen, Stop, GroupEnded), return_type=P.Any())
 
 
 # The program.
