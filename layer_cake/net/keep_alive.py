@@ -22,9 +22,9 @@ LOGGED = 3          # beats logged per connection; the rest are silent
 rng = random.Random()
 
 
-def period():
-    """One keep-alive period: 60 s ±5 %."""
-    return PERIOD * (1.0 + rng.uniform(-SPREAD, SPREAD))
+def period(seconds=None):
+    """One keep-alive period: 60 s (or ``seconds``) ±5 %."""
+    return (seconds or PERIOD) * (1.0 + rng.uniform(-SPREAD, SPREAD))
 
 
 class Keeper(object):
@@ -34,10 +34,11 @@ class Keeper(object):
     ends the connection.  ``window`` is this end's response window.
     """
 
-    def __init__(self, send, stale, window, log=None):
+    def __init__(self, send, stale, window, log=None, seconds=None):
         self._send = send
         self._stale = stale
         self._window = window
+        self._seconds = seconds     # this end's period (None: the standard one)
         self._log = log
         self._beat = None           # pending call: send our next StillThere
         self._deadline = None       # pending call: the peer is stale
@@ -46,7 +47,7 @@ class Keeper(object):
 
     def start(self):
         """Connector side: ask the peer to start, and expect its first beat."""
-        s = period()
+        s = period(self._seconds)
         self.running = True
         self._out(KeepAlive(seconds=s))
         self._expect(s)
@@ -57,7 +58,11 @@ class Keeper(object):
             if self.running:
                 return
             self.running = True
-            # Stay quiet for the requested period, then beat.
+            # Stay quiet for the requested period, then beat; from then on use
+            # the connector's period (a short one asks for quick detection).
+            if self._seconds is None and isinstance(message.seconds, (int, float)) and \
+                    0 < message.seconds < PERIOD:
+                self._seconds = float(message.seconds)
             self._schedule_beat(message.seconds)
         elif isinstance(message, StillThere):
             self.running = True
@@ -79,7 +84,7 @@ class Keeper(object):
 
     def _beat_now(self):
         self._beat = None
-        s = period()
+        s = period(self._seconds)
         self._out(StillThere(seconds=s))
         self._expect(s)
 

@@ -62,7 +62,8 @@ def _framed_listener(network, controller, listening):
 
 def _framed_connector(network, controller, request):
     return FramedStream(network, controller, request, accepted=False,
-                        keep_alive=request.keep_alive)
+                        keep_alive=request.keep_alive,
+                        keep_alive_period=request.keep_alive_period)
 
 
 class Network(object):
@@ -239,10 +240,12 @@ _UNSET = object()
 
 
 def connect(self, requested_ipp, encrypted=False, keep_alive=False, http_client=None,
-            layer_cake_json=_UNSET, application_json=_UNSET):
+            layer_cake_json=_UNSET, application_json=_UNSET, keep_alive_period=None):
     """Connect to ``requested_ipp``; ``Connected``/``NotConnected`` arrive at ``self``.
 
     ``application_json`` is another spelling of ``layer_cake_json``.
+    ``keep_alive_period`` (seconds) replaces keep-alive's standard 60 s, for
+    connections that must notice a silent peer sooner (directory sessions).
     """
     if layer_cake_json is _UNSET:
         layer_cake_json = False if application_json is _UNSET else bool(application_json)
@@ -250,7 +253,8 @@ def connect(self, requested_ipp, encrypted=False, keep_alive=False, http_client=
         raise TypeError('layer_cake_json and application_json disagree')
     request = ConnectStream(requested_ipp=requested_ipp, encrypted=encrypted,
                             keep_alive=keep_alive, http_client=http_client,
-                            layer_cake_json=bool(layer_cake_json))
+                            layer_cake_json=bool(layer_cake_json),
+                            keep_alive_period=keep_alive_period)
     engine.call(network.connect, request, self.object_address)
 
 

@@ -73,12 +73,13 @@ class ConnectStream(object):
 
     def __init__(self, requested_ipp: HostPort = None, encrypted: bool = False,
                  keep_alive: bool = False, http_client: str = None,
-                 layer_cake_json: bool = False):
+                 layer_cake_json: bool = False, keep_alive_period: float = None):
         self.requested_ipp = requested_ipp or HostPort()
         self.encrypted = encrypted
         self.keep_alive = keep_alive
         self.http_client = http_client
         self.layer_cake_json = layer_cake_json
+        self.keep_alive_period = keep_alive_period    # seconds; None: the standard 60
 
 
 class StopListening(object):

@@ -35,10 +35,12 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
     keeper = None
     _send = None
 
-    def __init__(self, network, controller, opening, accepted, keep_alive=False):
+    def __init__(self, network, controller, opening, accepted, keep_alive=False,
+                 keep_alive_period=None):
         self.init_endpoint(network, controller, opening, accepted)
         self._parser = F.FrameParser()
         self._keep_alive = keep_alive
+        self._keep_alive_period = keep_alive_period
         self._broken = False
 
     # Twisted's side.
@@ -79,7 +81,7 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
     def _start_keeper(self):
         window = ACCEPTOR_WINDOW if self.accepted else CONNECTOR_WINDOW
         self.keeper = Keeper(lambda m: self.write_message(m, (), self.proxy_address),
-                             self._went_stale, window, self.trace)
+                             self._went_stale, window, self.trace, self._keep_alive_period)
         return self.keeper
 
     def _went_stale(self):

@@ -119,3 +119,16 @@ class OverConnection(RuntimeTestCase):
         ch.send(lc.Enquiry(), a.publisher_address)
         m, _ = self.receive(ch, lc.Ack, lc.Dropped)
         self.assertIsInstance(m, lc.Ack)
+
+    def test_silent_publisher_declared_gone(self):
+        """A publisher that stops answering (SIGSTOP) is declared gone by the session's
+        heartbeat: Dropped, with the address Available gave (within SESSION_HEARTBEAT
+        plus keep-alive's window, about 5 s; the test waits on the event only)."""
+        child, published_id, port = self.publisher('s')
+        ch, subscribed = self.subscribe('s')
+        self.offer(subscribed, published_id, port, 's')
+        a, _ = self.receive(ch, lc.Available)
+        child.process.send_signal(signal.SIGSTOP)
+        self.addCleanup(child.process.send_signal, signal.SIGCONT)
+        d, _ = self.receive(ch, lc.Dropped, seconds=60.0)
+        self.assertEqual(d.remote_address, a.publisher_address)

@@ -134,8 +134,8 @@ class KeepAliveTests(RuntimeTestCase):
         keeper = K.Keeper(sent.append, lambda: stale.append(True), K.ACCEPTOR_WINDOW)
 
         def play():
-            keeper.received(KeepAlive(seconds=10.0))
-            self.clock.advance(9.9)
+            keeper.received(KeepAlive(seconds=60.0))
+            self.clock.advance(59.9)
             before = list(sent)
             self.clock.advance(0.2)
             return before
@@ -146,4 +146,33 @@ class KeepAliveTests(RuntimeTestCase):
         self.on_reactor(self.clock.advance, 64.9)
         self.assertEqual(stale, [])
         self.on_reactor(self.clock.advance, 0.2)
+        self.assertEqual(stale, [True])
+
+    def test_short_period_adopted(self):
+        """A connector asking for a short period (directory sessions) gets beats at that
+        period, so a silent peer is found within period + window."""
+        self.pin(0.0)
+        sent, stale = [], []
+        keeper = K.Keeper(sent.append, lambda: stale.append(True), K.ACCEPTOR_WINDOW)
+
+        def play():
+            keeper.received(KeepAlive(seconds=2.0))
+            self.clock.advance(2.0)
+        self.on_reactor(play)
+        self.assertEqual([(type(m), m.seconds) for m in sent], [(StillThere, 2.0)])
+        self.on_reactor(self.clock.advance, 2.0 + K.ACCEPTOR_WINDOW - 0.1)
+        self.assertEqual(stale, [])
+        self.on_reactor(self.clock.advance, 0.2)
+        self.assertEqual(stale, [True])
+
+    def test_connector_short_period(self):
+        """A keeper made with its own period starts with it and expects a beat within
+        that period plus its window."""
+        self.pin(0.0)
+        sent, stale = [], []
+        keeper = K.Keeper(sent.append, lambda: stale.append(True), K.CONNECTOR_WINDOW,
+                          seconds=2.0)
+        self.on_reactor(keeper.start)
+        self.assertEqual([(type(m), m.seconds) for m in sent], [(KeepAlive, 2.0)])
+        self.on_reactor(self.clock.advance, 2.0 + K.CONNECTOR_WINDOW + 0.1)
         self.assertEqual(stale, [True])
