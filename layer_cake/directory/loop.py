@@ -25,6 +25,7 @@ from ..runtime.messages import Start, Stop
 from ..runtime.point import Point, Stateless
 from ..types import portable as P
 from ..types import registry
+from .guarded import guarded
 from .messages import Delivered, Dropped
 
 __all__ = ['OpenLoop', 'LoopOpened', 'LoopRefused', 'CloseLoop', 'LoopClosed',
@@ -143,25 +144,30 @@ class PublicationListener(Point, Stateless):
                      self.publisher, session.subscriber)
 
 
+@guarded
 def PublicationListener_Start(self, message):
     self.lid = listen(self, HostPort(listener_host(self.scope), 0), encrypted=self.encrypted)
 
 
+@guarded
 def PublicationListener_Listening(self, message):
     self.up = True
     self.send(ListenerUp(self.published_id, message.listening_ipp), self.parent_address)
 
 
+@guarded
 def PublicationListener_NotListening(self, message):
     if not self.up:
         self.send(ListenerDown(self.published_id, str(message)), self.parent_address)
         self.complete(None)
 
 
+@guarded
 def PublicationListener_Accepted(self, message):
     self.connections.add(self.return_address)
 
 
+@guarded
 def PublicationListener_OpenLoop(self, message):
     if message.published_id != self.published_id or message.subscriber_address is None:
         self.reply(LoopRefused(message.route_id, 'no publication %s here' % (
@@ -179,11 +185,13 @@ def PublicationListener_OpenLoop(self, message):
                  self.publisher, message.subscriber_address)
 
 
+@guarded
 def PublicationListener_CloseLoop(self, message):
     self._drop(message.route_id)
     self.reply(LoopClosed(message.route_id))
 
 
+@guarded
 def PublicationListener_Closed(self, message):
     proxy = self.return_address[-1:]
     self.connections.discard(self.return_address)
@@ -191,6 +199,7 @@ def PublicationListener_Closed(self, message):
         self._drop(route_id)
 
 
+@guarded
 def PublicationListener_Stop(self, message):
     for route_id in list(self.sessions):
         self._drop(route_id)

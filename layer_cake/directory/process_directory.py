@@ -31,6 +31,7 @@ from .choice import CLOSE, OPEN, Choice
 from .listing import Publication, Subscription, check_name, compile_search
 from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
                    OpenLoop, PublicationListener)
+from .guarded import guarded
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
                        SubscribeTo, Subscribed, SubscribedCleared)
@@ -248,6 +249,7 @@ class ProcessDirectory(Point, Stateless):
             self.send(SubscribedCleared(local.text, local.scope, subscribed_id, request.note),
                       requester)
 
+    @guarded
     def owner_ended(self, address):
         """An object that published or subscribed has ended: retract what it left."""
         for published_id in [i for i, p in self.publications.items() if p.owner == address]:
@@ -276,6 +278,7 @@ class ProcessDirectory(Point, Stateless):
 
     # Routes arrive and go (from the node).
 
+    @guarded
     def offered(self, offer):
         subscription = self.subscriptions.get(offer.subscribed_id)
         if subscription is None:
@@ -287,6 +290,7 @@ class ProcessDirectory(Point, Stateless):
         self.route_keys[offer.route_id] = key
         self._apply(key, choice.offer(offer))
 
+    @guarded
     def withdrawn(self, withdrawal):
         key = self.route_keys.pop(withdrawal.route_id, None)
         choice = self.choices.get(key)
@@ -296,6 +300,7 @@ class ProcessDirectory(Point, Stateless):
         survives = session is not None and session.peer is not None
         self._apply(key, choice.withdrawn(withdrawal, survives))
 
+    @guarded
     def advised(self, publication):
         if L.USER_LOG.WARNING >= L.threshold:
             self.warning('"%s" is published elsewhere under another id; %s is not visible '
@@ -502,63 +507,78 @@ class ProcessDirectory(Point, Stateless):
                 return
 
 
+@guarded
 def ProcessDirectory_Start(self, message):
     self.tier.startService()
 
 
+@guarded
 def ProcessDirectory_PublishAs(self, message):
     self.publish(message, self.return_address)
 
 
+@guarded
 def ProcessDirectory_SubscribeTo(self, message):
     self.subscribe(message, self.return_address)
 
 
+@guarded
 def ProcessDirectory_ClearPublished(self, message):
     self.clear_published(message, self.return_address)
 
 
+@guarded
 def ProcessDirectory_ClearSubscribed(self, message):
     self.clear_subscribed(message, self.return_address)
 
 
+@guarded
 def ProcessDirectory_ListenerUp(self, message):
     self.listener_up(message)
 
 
+@guarded
 def ProcessDirectory_ListenerDown(self, message):
     self.listener_down(message)
 
 
+@guarded
 def ProcessDirectory_Returned(self, message):
     self.listener_ended(self.return_address)
 
 
+@guarded
 def ProcessDirectory_LoopOpened(self, message):
     self.loop_opened(message)
 
 
+@guarded
 def ProcessDirectory_LoopRefused(self, message):
     self.warning('publisher refused a session (%s)' % (message.note,))
     self._lost(message.route_id)
 
 
+@guarded
 def ProcessDirectory_LoopClosed(self, message):
     self.loop_closed(message)
 
 
+@guarded
 def ProcessDirectory_Connected(self, message):
     self.connected(message)
 
 
+@guarded
 def ProcessDirectory_NotConnected(self, message):
     self.not_connected(message)
 
 
+@guarded
 def ProcessDirectory_Closed(self, message):
     self.closed(message)
 
 
+@guarded
 def ProcessDirectory_Stop(self, message):
     self.tier.stopService()
     self.complete(None)

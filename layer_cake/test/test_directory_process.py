@@ -211,3 +211,27 @@ class Ending(RuntimeTestCase):
         subscriber._end(None)
         d, _ = self.receive(publisher, lc.Dropped)
         self.assertEqual(d.remote_address, subscriber.object_address)
+
+
+class Defects(RuntimeTestCase):
+
+    log_level = lc.USER_LOG.FAULT
+
+    def test_defect_does_not_end_the_directory(self):
+        """A handler that raises is logged as a fault; the directory keeps serving."""
+        from layer_cake.directory.service import process_directory
+        d = process_directory()
+        real = d.publish
+
+        def broken(request, owner):
+            d.publish = real
+            raise RuntimeError('boom')
+        d.publish = broken
+        ch = self.channel()
+        lc.publish(ch, 'first')
+        lc.publish(ch, 'second')
+        p, _ = self.receive(ch, lc.Published)
+        self.assertEqual(p.name, 'second')
+        self.assertTrue(d._alive)
+        self.assertTrue(any('defect in ProcessDirectory_PublishAs' in t and 'boom' in t
+                            for t in self.logs.texts()))
