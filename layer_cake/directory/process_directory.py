@@ -287,6 +287,9 @@ class ProcessDirectory(Point, Stateless):
         subscription = self.subscriptions.get(offer.subscribed_id)
         if subscription is None:
             return
+        local = self.publications.get(offer.published_id)
+        if local is not None and local.clearing is not None:
+            return      # made at a wider node before the clear reached it
         key = (offer.subscribed_id, offer.name)
         choice = self.choices.get(key)
         if choice is None:
