@@ -2,11 +2,12 @@
 
 The command is a plain program rather than an ``lc.create`` main object: most
 verbs only read and write files, and a verb that runs processes (``run``,
-``start``) hands the supervising to group-cake, so nothing here needs the
-runtime or a reactor.  What it shares with every layer-cake program is the
-command line (the same parser and value decoding, network.md §11.1) and the
-way it ends: a result on stdout, or one line ``layer-cake: <condition>
-(<explanation>)`` on stderr and exit status 71.
+``start``) hands the supervising to group-cake, so they need neither the
+runtime nor a reactor.  Only ``network`` and ``ping`` start the runtime, to
+take part in the directory while they run.  What the command shares with
+every layer-cake program is the command line (the same parser and value
+decoding, network.md §11.1) and the way it ends: a result on stdout, or one
+line ``layer-cake: <condition> (<explanation>)`` on stderr and exit status 71.
 """
 
 import os
@@ -17,7 +18,8 @@ from ..runtime.log import USER_LOG
 from ..runtime.messages import Faulted
 from ..process import command_line as C
 from ..process.entry import FAULTY_EXIT, write_output
-from . import material_verbs, record_verbs, role_verbs, running_verbs  # noqa: F401 (verbs)
+from . import (material_verbs, network_verbs, record_verbs, role_verbs,  # noqa: F401
+               running_verbs)
 from .verb import VERBS, Cli, Refused
 
 __all__ = ['main', 'layer_cake']
@@ -59,7 +61,8 @@ def _flag_lines(schema):
 
 # The order --help lists the verbs in: describe, run, look back.
 ORDER = ('create', 'add', 'list', 'update', 'edit', 'delete', 'destroy', 'resource', 'model',
-         'script', 'run', 'start', 'stop', 'status', 'history', 'returned', 'log')
+         'script', 'run', 'start', 'stop', 'status', 'history', 'returned', 'log', 'network',
+         'ping')
 
 
 def _place(name):

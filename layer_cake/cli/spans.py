@@ -2,7 +2,7 @@
 
 import datetime
 
-__all__ = ['short_span', 'now', 'iso']
+__all__ = ['short_span', 'round_trip', 'now', 'iso']
 
 
 def now():
@@ -18,6 +18,18 @@ def short_span(seconds):
         if seconds >= size:
             return '%d%s' % (seconds // size, unit)
     return '%.1fs' % (seconds,)
+
+
+def round_trip(seconds):
+    """A short span that still says something below a second: ``850us``, ``2.4ms``."""
+    if seconds is None:
+        return '?'
+    seconds = max(0.0, float(seconds))
+    if seconds < 0.001:
+        return '%dus' % (round(seconds * 1e6),)
+    if seconds < 1.0:
+        return '%.1fms' % (seconds * 1e3,)
+    return short_span(seconds)
 
 
 def iso(when, local=False):

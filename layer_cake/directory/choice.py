@@ -73,6 +73,12 @@ class Choice(object):
             if held is None:
                 return []
         del self.offers[held.scope]
+        if withdrawal.reason is Withdrawn.RETRACTED:
+            # The publication is gone: its routes made at other nodes are
+            # on their way out too, and must not be chosen meanwhile.
+            for scope, o in list(self.offers.items()):
+                if o.published_id == held.published_id:
+                    del self.offers[scope]
         if self.active is None or self.active.route_id != held.route_id:
             return []
         if withdrawal.reason is Withdrawn.ORIGIN_LOST and session_survives and \

@@ -28,6 +28,8 @@ from ..runtime.bind import bind
 from ..runtime.messages import Returned, Start, Stop
 from ..runtime.point import Point, Stateless, watch_end
 from .choice import CLOSE, OPEN, Choice
+from .introspect import (DescribeNode, DirectoryOpened, NodePinged, NotDescribed, NotPinged,
+                         OpenDirectory, PingNode, subscriber_sessions)
 from .listing import Publication, Subscription, check_name, compile_search
 from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
                    OpenLoop, PublicationListener)
@@ -93,11 +95,12 @@ class _Session(object):
 class _Peer(object):
     """The connection to one publication listener, shared by this process."""
 
-    __slots__ = ('ipp', 'proxy', 'routes', 'idle')
+    __slots__ = ('ipp', 'proxy', 'local', 'routes', 'idle')
 
     def __init__(self, ipp):
         self.ipp = ipp
         self.proxy = None           # set on Connected
+        self.local = None           # ... with our end's address
         self.routes = set()
         self.idle = None            # the clearance timer while no route uses it
 
@@ -115,7 +118,8 @@ class ProcessDirectory(Point, Stateless):
         self.tier = Tier(PROCESS, connect_to=connect_to, auto_parent=auto_parent,
                          on_local_offer=self.offered, on_local_withdraw=self.withdrawn,
                          on_local_advice=self.advised, incarnation=self.incarnation,
-                         log=self, reactor=engine.reactor)
+                         log=self, reactor=engine.reactor,
+                         on_describe=lambda: subscriber_sessions(self))
         self.node = self.tier.node
         self.publications = {}      # published_id -> _Local
         self.names = {}             # name -> published_id (unique in the process)
@@ -283,6 +287,9 @@ class ProcessDirectory(Point, Stateless):
         subscription = self.subscriptions.get(offer.subscribed_id)
         if subscription is None:
             return
+        local = self.publications.get(offer.published_id)
+        if local is not None and local.clearing is not None:
+            return      # made at a wider node before the clear reached it
         key = (offer.subscribed_id, offer.name)
         choice = self.choices.get(key)
         if choice is None:
@@ -479,6 +486,7 @@ class ProcessDirectory(Point, Stateless):
             self.send(Close(), self.return_address)
             return
         peer.proxy = self.return_address
+        peer.local = message.opened_ipp
         for route_id in list(peer.routes):
             session = self.sessions.get(route_id)
             if session is not None:
@@ -579,6 +587,37 @@ def ProcessDirectory_Closed(self, message):
 
 
 @guarded
+def ProcessDirectory_OpenDirectory(self, message):
+    # Questions about the tree (network.md §8.7): the tier does the work and
+    # the answer goes back to whoever asked.
+    requester, scope = self.return_address, message.scope
+
+    def tried(connected):
+        link = self.tier.parent_link
+        note = None if connected or link is None else link.last_failure
+        if link is None and not connected:
+            note = 'no parent to connect to'
+        self.send(DirectoryOpened(scope, connected, note), requester)
+    self.tier.open_directory(scope, message.connect_to).addCallback(tried)
+
+
+@guarded
+def ProcessDirectory_DescribeNode(self, message):
+    requester, path = self.return_address, message.path
+    self.tier.describe(path).addCallbacks(
+        lambda listing: self.send(listing, requester),
+        lambda failure: self.send(NotDescribed(path, failure.getErrorMessage()), requester))
+
+
+@guarded
+def ProcessDirectory_PingNode(self, message):
+    requester, sequence = self.return_address, message.sequence
+    self.tier.ping(message.path).addCallbacks(
+        lambda _: self.send(NodePinged(sequence), requester),
+        lambda failure: self.send(NotPinged(sequence, failure.getErrorMessage()), requester))
+
+
+@guarded
 def ProcessDirectory_Stop(self, message):
     self.tier.stopService()
     self.complete(None)
@@ -586,5 +625,6 @@ def ProcessDirectory_Stop(self, message):
 
 bind(ProcessDirectory, (Start, PublishAs, SubscribeTo, ClearPublished, ClearSubscribed,
                         ListenerUp, ListenerDown, Returned, LoopOpened, LoopRefused, LoopClosed,
-                        Connected, NotConnected, Closed, Stop),
+                        Connected, NotConnected, Closed, OpenDirectory, DescribeNode, PingNode,
+                        Stop),
      lifecycle=False, message_trail=False, execution_trace=False)

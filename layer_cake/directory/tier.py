@@ -20,11 +20,19 @@ the node's environment:
 Sessions between publishers and subscribers never pass through here, so the
 loss of a tier ends none of them.
 
+Questions about the tree travel along the same links (network.md §8.7,
+:mod:`.introspect`): :meth:`Tier.describe` fetches the listing of the node at
+a path and :meth:`Tier.ping` has it answer, whether that node is this one,
+above it or below it; each tier on the way passes the question on.
+:meth:`Tier.open_directory` reaches for the parent and says when it answered,
+or when an attempt failed.
+
 Everything runs on the reactor thread.  The reactor is injected (``reactor``,
 the global one by default) and so is the random source of the reconnect
 spread (``rng``, anything with ``random()``), so tests drive both.
 """
 
+import collections
 import os
 import random
 import sys
@@ -35,19 +43,22 @@ from twisted.application.internet import ClientService
 from twisted.internet import defer, protocol
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
 
+from ..types.errors import CodecError, ConversionError
 from ..net.ipp import (DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, ScopeOfHost,
                        local_private_other)
-from .listing import Withdrawn, encode_listing, wider
+from .introspect import NOT_DETECTED, ChildNode, DirectoryListing, Routed, primary_ip
+from .listing import Withdrawn, decode_listing, encode_listing, wider
 from .node import DirectoryNode
-from .tier_protocol import (Advise, Hello, HelloRefused, NotIntroduced, Offer, Ping, Push,
-                            Refused, Retract, RuntimeLog, TierProtocol, Withdraw,
-                            host_port_from, host_port_text, listing_from, offer_from,
-                            publication_from, reason_from, scope_from, uuid_from,
-                            withdrawal_from)
+from .tier_protocol import (PART, Advise, Describe, Hello, HelloRefused, NotIntroduced, Offer,
+                            Ping, Push, Refused, Retract, RuntimeLog, TierProtocol,
+                            Unreachable, Withdraw, host_port_from, host_port_text,
+                            listing_from, offer_from, publication_from, reason_from,
+                            scope_from, uuid_from, withdrawal_from)
 
 __all__ = ['ChildLink', 'ChildFactory', 'ParentProtocol', 'ParentLink', 'Tier',
            'STANDARD_PARENT', 'standard_parent', 'reconnect_delay', 'RECONNECT_DELAY',
-           'RECONNECT_SPREAD', 'FIRST_RETRY', 'BACKLOG', 'CONNECT_TIMEOUT']
+           'RECONNECT_SPREAD', 'FIRST_RETRY', 'BACKLOG', 'CONNECT_TIMEOUT', 'LISTING_LIMIT',
+           'SNAPSHOT_LIFE', 'SNAPSHOTS']
 
 # Seconds between attempts to reach a parent, by the class of its address (§8.6).
 RECONNECT_DELAY = {ScopeOfHost.LOCAL: 8.0, ScopeOfHost.PRIVATE: 32.0, ScopeOfHost.OTHER: 120.0}
@@ -61,6 +72,14 @@ BACKLOG = 50
 
 # Seconds before a connect attempt to a parent is given up.
 CONNECT_TIMEOUT = 10.0
+
+# The longest listing (bytes of JSON) a tier takes from another node.
+LISTING_LIMIT = 64 * 1024 * 1024
+
+# A listing too long for one answer is kept this many seconds for the
+# questions that fetch its other parts; a tier keeps at most SNAPSHOTS.
+SNAPSHOT_LIFE = 60.0
+SNAPSHOTS = 8
 
 
 def reconnect_delay(host, rng):
@@ -174,6 +193,9 @@ class ChildLink(TierProtocol):
         listing_id = uuid_from(listing_id, 'listing_id')
         return {'removed': self.tier.node.remove(listing_id, self, reason_from(reason))}
 
+    def route(self, command, path, **arguments):
+        return self.tier.route(command, path, False, **arguments)
+
     # What the node sends down through this child.
 
     def send_offer(self, offer):
@@ -234,6 +256,28 @@ class ParentProtocol(TierProtocol):
     def advised(self, publication):
         return {'passed': self.link.node.pass_advice(publication_from(publication))}
 
+    def route(self, command, path, **arguments):
+        router = self.link.router
+        if router is None:
+            return TierProtocol.route(self, command, path, **arguments)
+        return router.route(command, path, True, **arguments)
+
+
+class _Attempts(object):
+    """An endpoint that reports each connect attempt that fails."""
+
+    def __init__(self, endpoint, failed):
+        self.endpoint = endpoint
+        self.failed = failed
+
+    def connect(self, factory):
+        d = self.endpoint.connect(factory)
+
+        def failed(failure):
+            self.failed(failure)
+            return failure
+        return d.addErrback(failed)
+
 
 class _ParentFactory(protocol.Factory):
     noisy = False
@@ -257,7 +301,9 @@ class ParentLink(service.Service):
     :meth:`push` and :meth:`retract`.  What comes down goes to the node's
     ``pass_offer``/``pass_withdrawal``/``pass_advice``.  ``on_up(link)`` and
     ``on_down(link)`` are called when the parent answers Hello and when the
-    connection goes.
+    connection goes.  ``router`` (the Tier) answers the questions that come
+    down for nodes at a path; :meth:`when_tried` tells the outcome of the next
+    attempt to reach the parent.
 
     ``endpoint`` replaces the TCP endpoint to ``address`` (tests).
     """
@@ -265,7 +311,8 @@ class ParentLink(service.Service):
     name = 'parent-link'
 
     def __init__(self, address, node, introduce=None, log=None, reactor=None, rng=None,
-                 endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT):
+                 endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT,
+                 router=None):
         self.address = address
         self.node = node
         self.introduce = introduce or (lambda: {})
@@ -276,6 +323,7 @@ class ParentLink(service.Service):
         self.on_up = on_up
         self.on_down = on_down
         self.connect_timeout = connect_timeout
+        self.router = router
         self.protocol = None            # the connection while there is one
         self.parent_id = None           # the parent's unique_id, once it answered Hello
         self.parent_scope = None
@@ -283,6 +331,8 @@ class ParentLink(service.Service):
         self.incarnation = uuid.uuid4()
         self._after_loss = False
         self._waiting = []
+        self._trying = []
+        self.last_failure = None        # why the last attempt failed, while it has
         self._client = None
 
     @property
@@ -315,6 +365,7 @@ class ParentLink(service.Service):
         if endpoint is None:
             endpoint = TCP4ClientEndpoint(self.reactor, self.address.host, self.address.port,
                                           timeout=self.connect_timeout)
+        endpoint = _Attempts(endpoint, self._attempt_failed)
         self._client = ClientService(endpoint, _ParentFactory(self),
                                      retryPolicy=self.retry_delay, clock=self.reactor)
         self._client.startService()
@@ -353,9 +404,11 @@ class ParentLink(service.Service):
             return
         self.log.console('Connected to the %s directory at %s' % (self.parent_scope.name,
                                                                   self.address))
+        self.last_failure = None
         waiting, self._waiting = self._waiting, []
         for d in waiting:
             d.callback(self)
+        self._tried(True)
         if self.on_up is not None:
             self.on_up(self)
 
@@ -368,8 +421,29 @@ class ParentLink(service.Service):
         self._after_loss = True
         if was_introduced:
             self.log.console('Lost the directory at %s' % (self.address,))
+        else:
+            self.last_failure = 'the connection closed before Hello was answered'
+        self._tried(False)
         if self.on_down is not None:
             self.on_down(self)
+
+    def _attempt_failed(self, failure):
+        self.last_failure = failure.getErrorMessage()
+        self._tried(False)
+
+    def _tried(self, introduced):
+        trying, self._trying = self._trying, []
+        for d in trying:
+            d.callback(introduced)
+
+    def when_tried(self):
+        """A Deferred that fires with True once the parent has answered Hello, or with
+        False when an attempt to reach it fails first (``last_failure`` says why)."""
+        if self.introduced:
+            return defer.succeed(True)
+        d = defer.Deferred()
+        self._trying.append(d)
+        return d
 
     def when_introduced(self):
         """A Deferred that fires with this link once the parent has answered Hello."""
@@ -414,6 +488,8 @@ class Tier(service.MultiService):
     ``on_local_withdraw(RouteWithdrawal)``, ``on_local_advice(Publication)``;
     ``on_parent_up(link)``/``on_parent_down(link)`` follow the parent link.
     ``log`` is anything with ``warning``/``console``/``trace`` (a Point will do).
+    ``on_describe()``, when given, returns the ``peer`` part of this node's
+    listing (a process's subscriptions and their sessions).
 
     The owner adds and removes its own listings with ``tier.node.add(listing)``
     and ``tier.node.remove(listing_id)``, on the reactor thread.
@@ -424,7 +500,8 @@ class Tier(service.MultiService):
     def __init__(self, scope, accept_at=None, connect_to=None, auto_parent=STANDARD_PARENT,
                  on_local_offer=None, on_local_withdraw=None, on_local_advice=None,
                  on_parent_up=None, on_parent_down=None, unique_id=None, executable=None,
-                 incarnation=None, primary_ip=None, log=None, reactor=None, rng=None):
+                 incarnation=None, primary_ip=None, log=None, reactor=None, rng=None,
+                 on_describe=None):
         service.MultiService.__init__(self)
         self.node = DirectoryNode(scope, self, unique_id)
         self.accept_at = accept_at
@@ -439,6 +516,7 @@ class Tier(service.MultiService):
         self.executable = executable or _executable()
         self.incarnation = incarnation or uuid.uuid4()
         self.primary_ip = primary_ip
+        self.on_describe = on_describe
         self.log = log or RuntimeLog('DirectoryTier')
         self._reactor = reactor
         self.rng = rng or random.Random()
@@ -450,6 +528,8 @@ class Tier(service.MultiService):
         self._listened = False
         self._listen_waiters = []
         self._port = None
+        self._snapshots = collections.OrderedDict()    # token -> (bytes, expiry call)
+        self._detected_ip = None
         if connect_to is not None:
             self.connect_parent(connect_to)
 
@@ -482,6 +562,8 @@ class Tier(service.MultiService):
         for child in list(self.children):
             if child.transport is not None:
                 child.transport.loseConnection()
+        for token in list(self._snapshots):
+            self._drop_snapshot(token)
         return defer.gatherResults(stopping, consumeErrors=True).addCallback(lambda _: None)
 
     def _listen(self):
@@ -529,7 +611,8 @@ class Tier(service.MultiService):
             return self.parent_link
         self.parent_link = ParentLink(address, self.node, introduce=self._introduction,
                                       log=self.log, reactor=self._reactor, rng=self.rng,
-                                      on_up=self.on_parent_up, on_down=self.on_parent_down)
+                                      on_up=self.on_parent_up, on_down=self.on_parent_down,
+                                      router=self)
         self.parent_link.setServiceParent(self)
         return self.parent_link
 
@@ -539,6 +622,20 @@ class Tier(service.MultiService):
             self.log.trace('Connecting to the directory at %s' % (self.auto_parent,))
             self.connect_parent(self.auto_parent)
         return self.parent_link
+
+    def open_directory(self, scope=ScopeOfDirectory.HOST, connect_to=None):
+        """Reach for the parent: ``connect_to`` when there is no parent link yet, else
+        the automatic parent as if a listing of ``scope`` had been registered here.
+        A Deferred fires with True once the parent has answered, False when the
+        next attempt fails or there is no parent to reach."""
+        if self.parent_link is None:
+            if connect_to is not None:
+                self.connect_parent(connect_to)
+            elif wider(scope, self.scope):
+                self.ensure_parent()
+        if self.parent_link is None:
+            return defer.succeed(False)
+        return self.parent_link.when_tried()
 
     def _introduction(self):
         return {'executable': self.executable, 'incarnation': str(self.incarnation),
@@ -606,3 +703,161 @@ class Tier(service.MultiService):
 
     def warn(self, text):
         self.log.warning(text)
+
+    # What this node says about itself, and questions for other nodes.
+
+    def listing(self):
+        """This node's DirectoryListing, as it stands."""
+        node = self.node
+        routed = []
+        for subscribed_id, published_id in node.routes.values():
+            held = node.publications.get(published_id)
+            routed.append(Routed(held.listing.name if held is not None else None,
+                                 subscribed_id, published_id))
+        ip = self.primary_ip
+        if ip is None:
+            if self._detected_ip is None:
+                self._detected_ip = primary_ip() or NOT_DETECTED
+            ip = self._detected_ip
+        link = self.parent_link
+        children = [ChildNode(c.unique_id, c.scope, c.executable, c.peer)
+                    for c in self.children if c.introduced]
+        return DirectoryListing(
+            node.unique_id, self.executable, node.scope, ip,
+            link.address if link is not None else None, self.accepting_at,
+            [h.listing for h in node.publications.values()],
+            [h.listing for h in node.subscriptions.values()], routed,
+            self.on_describe() if self.on_describe is not None else [], children)
+
+    def describe(self, path=()):
+        """A Deferred that fires with the DirectoryListing of the node at ``path`` (a
+        list of unique ids from the top of the tree; empty: the top itself), or
+        fails with Unreachable."""
+        path = list(path)
+        try:
+            hop = self._hop(path, False)
+        except Unreachable as e:
+            return defer.fail(e)
+        if hop is None:
+            return defer.maybeDeferred(self.listing)
+        return self._fetch(hop, [str(i) for i in path])
+
+    def ping(self, path):
+        """A Deferred that fires with None once the node at ``path`` answers a Ping, or
+        fails with Unreachable."""
+        path = list(path)
+        try:
+            hop = self._hop(path, False)
+        except Unreachable as e:
+            return defer.fail(e)
+        if hop is None:
+            return defer.succeed(None)
+        return self._pass(hop, Ping, path=[str(i) for i in path]).addCallback(lambda _: None)
+
+    def route(self, command, path, from_above, **arguments):
+        """Answer a Describe or a Ping with a path that arrived over a link (from the
+        parent when ``from_above``), or pass it on."""
+        try:
+            ids = [uuid.UUID(text) for text in path]
+        except (ValueError, TypeError, AttributeError):
+            raise Unreachable('a path that is not a list of ids')
+        hop = self._hop(ids, from_above)
+        if hop is not None:
+            return self._pass(hop, command, path=path, **arguments)
+        if command is Ping:
+            return {}
+        return self._part(arguments.get('snapshot'), arguments.get('offset'))
+
+    def _hop(self, path, from_above):
+        """The link a question for the node at ``path`` goes on by, or None when it is
+        this node's to answer; Unreachable when it has nowhere to go.  A question
+        climbs until it meets a node of the path, then follows the path down."""
+        me = self.node.unique_id
+        if me in path:
+            i = path.index(me)
+            if i == len(path) - 1:
+                return None
+            below = path[i + 1]
+            for child in self.children:
+                if child.introduced and child.unique_id == below:
+                    return child
+            raise Unreachable('no node %s below %s' % (below, me))
+        if from_above:
+            raise Unreachable('node %s is not on the path' % (me,))
+        link = self.parent_link
+        if link is not None and link.introduced:
+            return link.protocol
+        if not path:
+            return None                 # this node is the top of its tree
+        raise Unreachable('no node %s in this directory' % (path[-1],))
+
+    def _pass(self, link, command, **arguments):
+        if link.transport is None or link.closed_because is not None:
+            return defer.fail(Unreachable('the link to %s is closed' % (link.describe(),)))
+        d = defer.maybeDeferred(link.callRemote, command, **arguments)
+        d.addErrback(self._not_passed, link)
+        # AMP takes a failure nobody handled by the time the answer arrives as
+        # a broken link; the caller's Deferred is separate, so that never happens.
+        answer = defer.Deferred()
+        d.chainDeferred(answer)
+        return answer
+
+    def _not_passed(self, failure, link):
+        if failure.check(Unreachable):
+            return failure
+        raise Unreachable('no answer through %s (%s)' % (link.describe(),
+                                                        failure.getErrorMessage()))
+
+    @defer.inlineCallbacks
+    def _fetch(self, hop, path):
+        answer = yield self._pass(hop, Describe, path=path)
+        size, snapshot = answer['size'], answer.get('snapshot')
+        if size > LISTING_LIMIT:
+            raise Unreachable('a listing of %d bytes (the limit is %d)' % (size,
+                                                                           LISTING_LIMIT))
+        parts = [answer['part']]
+        got = len(answer['part'])
+        while got < size:
+            if snapshot is None or not parts[-1]:
+                raise Unreachable('a listing cut short (%d of %d bytes)' % (got, size))
+            answer = yield self._pass(hop, Describe, path=path, snapshot=snapshot, offset=got)
+            parts.append(answer['part'])
+            got += len(answer['part'])
+        try:
+            return decode_listing(b''.join(parts).decode('utf-8'), DirectoryListing)
+        except (CodecError, ConversionError, ValueError, TypeError, KeyError,
+                RecursionError) as e:
+            raise Unreachable('a listing that does not decode (%s)' % (e,))
+
+    def _part(self, snapshot, offset):
+        """The answer to a Describe of this node: the whole listing when it fits, else
+        the part at ``offset`` of a snapshot kept for the questions to come."""
+        if snapshot is None:
+            try:
+                data = encode_listing(self.listing()).encode('utf-8')
+            except Exception as e:
+                self.log.fault('Cannot describe this directory (%s: %s)' % (
+                    type(e).__name__, e))
+                raise Unreachable('cannot describe node %s (%s)' % (self.node.unique_id, e))
+            if len(data) <= PART:
+                return {'part': data, 'size': len(data)}
+            snapshot = uuid.uuid4().hex
+            self._keep_snapshot(snapshot, data)
+            offset = 0
+        kept = self._snapshots.get(snapshot)
+        if kept is None:
+            raise Unreachable('listing %s is gone (kept for %s s)' % (snapshot, SNAPSHOT_LIFE))
+        data = kept[0]
+        offset = max(0, offset or 0)
+        return {'part': data[offset:offset + PART], 'size': len(data), 'snapshot': snapshot}
+
+    def _keep_snapshot(self, token, data):
+        while len(self._snapshots) >= SNAPSHOTS:
+            self._drop_snapshot(next(iter(self._snapshots)))
+        call = self.reactor.callLater(SNAPSHOT_LIFE, self._drop_snapshot, token)
+        self._snapshots[token] = (data, call)
+
+    def _drop_snapshot(self, token):
+        kept = self._snapshots.pop(token, None)
+        if kept is not None and kept[1].active():
+            kept[1].cancel()

@@ -10,7 +10,18 @@ upward; the parent answers and speaks downward::
     parent -> child     Offer      a route made up here, for a subscription down there
                         Withdraw   such a route is gone
                         Advise     a publication's name is taken up here
-    either way          Ping       are you there?
+    either way          Ping       are you there? (or, with a path, is that node there?)
+                        Describe   the listing of the node at a path
+
+``Describe`` and a ``Ping`` with a path name a node anywhere in the tree by
+its *path*, the unique ids from the top of the tree down to it (empty: the
+top).  Such a question goes up from child to parent until it reaches a node
+on the path, then down from parent to child along the path; it never turns
+back up, so it cannot go round in circles.  A node that cannot pass it on
+answers ``UNREACHABLE`` with the reason.  A listing longer than
+:data:`PART` bytes comes back in parts: the first answer carries a
+``snapshot`` token, and each later question for the same snapshot takes the
+next part, so every part is cut from the same text.
 
 Every listing, offer and withdrawal crosses as the runtime's own JSON text
 (:func:`.listing.encode_listing`) in a Unicode argument: one codec everywhere.
@@ -40,9 +51,9 @@ from ..net.ipp import HostPort, ScopeOfDirectory
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, encode_listing)
 
-__all__ = ['Hello', 'Push', 'Retract', 'Offer', 'Withdraw', 'Advise', 'Ping',
-           'Refused', 'NotIntroduced', 'HelloRefused', 'TierProtocol', 'RuntimeLog',
-           'BOX_LIMIT', 'TEXT_LIMIT', 'MALFORMED', 'listing_from', 'offer_from',
+__all__ = ['Hello', 'Push', 'Retract', 'Offer', 'Withdraw', 'Advise', 'Ping', 'Describe',
+           'Refused', 'NotIntroduced', 'HelloRefused', 'Unreachable', 'PART', 'TierProtocol',
+           'RuntimeLog', 'BOX_LIMIT', 'TEXT_LIMIT', 'MALFORMED', 'listing_from', 'offer_from',
            'withdrawal_from', 'uuid_from', 'scope_from', 'reason_from', 'host_port_from',
            'host_port_text']
 
@@ -57,6 +68,10 @@ TEXT_LIMIT = 16384
 # The error code of a command whose arguments do not parse (the link closes).
 MALFORMED = b'MALFORMED'
 
+# The most bytes of a listing one Describe answer carries: with its keys and
+# the other values the box stays under AMP's value limit.
+PART = 60000
+
 
 class Refused(Exception):
     """A value a peer sent cannot be used; the text says why.  The link stays up."""
@@ -68,6 +83,11 @@ class NotIntroduced(Exception):
 
 class HelloRefused(Exception):
     """The parent will not take this child; the link closes."""
+
+
+class Unreachable(Exception):
+    """A question for another node cannot be passed on or answered; the text says why.
+    The link stays up."""
 
 
 # The commands.
@@ -127,9 +147,23 @@ class Advise(amp.Command):
 
 
 class Ping(amp.Command):
-    """Either way: an empty question with an empty answer."""
-    arguments = []
+    """Either way: an empty question with an empty answer, from the other end of the
+    link, or with ``path`` from the node at that path."""
+    arguments = [(b'path', amp.ListOf(amp.Unicode(), optional=True))]
     response = []
+    errors = {Unreachable: b'UNREACHABLE'}
+
+
+class Describe(amp.Command):
+    """Either way: the listing of the node at ``path``, as UTF-8 JSON text, ``size``
+    bytes in all; ``part`` is the piece at ``offset`` of the ``snapshot`` named."""
+    arguments = [(b'path', amp.ListOf(amp.Unicode())),
+                 (b'snapshot', amp.Unicode(optional=True)),
+                 (b'offset', amp.Integer(optional=True))]
+    response = [(b'part', amp.String()),
+                (b'size', amp.Integer()),
+                (b'snapshot', amp.Unicode(optional=True))]
+    errors = {Unreachable: b'UNREACHABLE'}
 
 
 # Reading what arrives.  Each raises Refused with the reason.
@@ -383,6 +417,19 @@ class TierProtocol(amp.AMP):
                                                        failure.getErrorMessage()))
         return None
 
+    # Questions for other nodes: subclasses that belong to a tier pass them on.
+
+    def route(self, command, path, **arguments):
+        """Answer ``command`` for the node at ``path`` (a list of UUID texts), or pass
+        it on; this link belongs to no tier, so nothing is beyond it."""
+        raise Unreachable('no directory beyond %s' % (self.describe(),))
+
     @Ping.responder
-    def pinged(self):
-        return {}
+    def pinged(self, path=None):
+        if path is None:
+            return {}
+        return self.route(Ping, path)
+
+    @Describe.responder
+    def described(self, path, snapshot=None, offset=None):
+        return self.route(Describe, path, snapshot=snapshot, offset=offset)

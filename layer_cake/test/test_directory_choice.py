@@ -115,6 +115,33 @@ class Choosing(unittest.TestCase):
         self.assertEqual(self.choice.withdrawn(w, session_survives=True), [(CLOSE, group)])
         self.assertEqual(self.choice.closed(group.route_id), [(OPEN, host)])
 
+    def test_retraction_never_falls_back_to_the_same_publication(self):
+        """A retracted publication's other routes (made at wider nodes, their withdrawals
+        still on the way) are not chosen when its session closes: the close opens the
+        alternative (item 33 across processes)."""
+        pid = uuid.uuid4()
+        here, group, host = offer(S.PROCESS, 1, pid), offer(S.GROUP, 1, pid), offer(S.HOST, 2)
+        for o in (here, group, host):
+            self.choice.offer(o)
+        self.up(here)
+        w = RouteWithdrawal(here.route_id, S.PROCESS, here.subscribed_id, pid,
+                            Withdrawn.RETRACTED)
+        self.assertEqual(self.choice.withdrawn(w, session_survives=False), [(CLOSE, here)])
+        self.assertEqual(self.choice.closed(here.route_id), [(OPEN, host)])
+        self.assertEqual(list(self.choice.offers.values()), [host])
+
+    def test_churn_keeps_other_routes(self):
+        """A withdrawal from tier churn removes only its own route."""
+        pid = uuid.uuid4()
+        group, host = offer(S.GROUP, 1, pid), offer(S.HOST, 1, pid)
+        self.choice.offer(group)
+        self.choice.offer(host)
+        self.up(group)
+        w = RouteWithdrawal(host.route_id, S.HOST, host.subscribed_id, pid,
+                            Withdrawn.ORIGIN_LOST)
+        self.assertEqual(self.choice.withdrawn(w, session_survives=True), [])
+        self.assertEqual(list(self.choice.offers.values()), [group])
+
     def test_withdrawn_while_opening(self):
         """A route withdrawn while it opens is closed as soon as it is up."""
         host = offer(S.HOST, 2)

@@ -177,6 +177,36 @@ class Clearing(RuntimeTestCase):
         m, _ = self.receive(subscriber, lc.Subscribed, lc.Available)
         self.assertIsInstance(m, lc.Subscribed)
 
+    def test_late_offer_for_a_cleared_publication(self):
+        """A route to a publication being cleared that arrives from a wider node after the
+        clear began (made there before the retraction reached it) opens nothing."""
+        from layer_cake.directory.listing import RouteOffer
+        from layer_cake.directory.messages import ClearPublished
+        from layer_cake.directory.service import process_directory
+        from layer_cake.runtime import engine
+        publisher, subscriber = self.channel(), self.channel()
+        lc.publish(publisher, 'svc', lc.ScopeOfDirectory.GROUP)
+        p, _ = self.receive(publisher, lc.Published)
+        lc.subscribe(subscriber, 'svc')
+        s, _ = self.receive(subscriber, lc.Subscribed)
+        self.receive(subscriber, lc.Available)
+        self.receive(publisher, lc.Delivered)
+        d = process_directory()
+        late = RouteOffer(uuid.uuid4(), lc.ScopeOfDirectory.GROUP, s.subscribed_id,
+                          p.published_id, 'svc', False, p.listening_ipp, d.incarnation)
+
+        def clear_then_offer():
+            d.clear_published(ClearPublished(p.name, p.scope, p.published_id),
+                              publisher.object_address)
+            d.node.pass_offer(late)
+        engine.call_and_wait(clear_then_offer)
+        self.receive(subscriber, lc.Dropped)
+        m, _ = self.receive(publisher, lc.PublishedCleared, lc.Delivered)
+        self.assertIsInstance(m, lc.PublishedCleared)
+        self.channel().send(lc.Enquiry(), subscriber.object_address)
+        m, _ = self.receive(subscriber, lc.Available, lc.Enquiry)
+        self.assertIsInstance(m, lc.Enquiry)
+
 
 class Ending(RuntimeTestCase):
 
