@@ -37,6 +37,15 @@ _token = os.urandom(4).hex()
 _keys = itertools.count(1)
 
 
+def _new_token():
+    global _token
+    _token = os.urandom(4).hex()
+
+
+# A process forked without exec (a warm-started role) is a new process too.
+os.register_at_fork(after_in_child=_new_token)
+
+
 class FrameError(Exception):
     """Input that is not a frame; the connection must be closed."""
 

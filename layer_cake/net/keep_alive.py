@@ -8,6 +8,7 @@ Periods are 60 s with a ±5 % spread from :data:`rng` (tests pin it); time
 comes from the runtime's clock, so ``task.Clock`` drives it in tests.
 """
 
+import os
 import random
 
 from ..runtime import engine
@@ -20,6 +21,7 @@ ACCEPTOR_WINDOW = 5.0
 LOGGED = 3          # beats logged per connection; the rest are silent
 
 rng = random.Random()
+os.register_at_fork(after_in_child=rng.seed)     # a forked process spreads its own way
 
 
 def period(seconds=None):

@@ -44,6 +44,7 @@ from ..process.entry import FAULTY_EXIT, run, write_output
 from ..process.home import GROUP_ROLE, Home, HomeError
 from ..process.pipes import child_environment
 from ..process.process_object import CannotExecute, resolve
+from .launcher import Launcher
 from .supervisor import GroupSupervisor
 
 __all__ = ['GroupCake', 'GroupEnded', 'role_command_line', 'main']
@@ -184,9 +185,11 @@ class GroupCake(Point, Stateless):
         """The supervisor for the selected roles of the home at ``home_path``."""
         home, names = self.check(home_path)
         home.clear_given_up()
+        launcher = _launcher[0]
         supervisor = GroupSupervisor(reactor=engine.reactor, retry=self.retry,
                                      main_role=self.main_role, log=self,
-                                     gave_up=home.record_given_up)
+                                     gave_up=home.record_given_up,
+                                     spawner=launcher.spawn if launcher is not None else None)
         origin = role_origin(origin)
         for name in names:
             argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs,
@@ -245,6 +248,12 @@ bind(GroupCake, (Start, DirectoryOpen, Stop, GroupEnded), return_type=P.Any())
 
 # The program.
 
+# The launcher forked by main() (None under twistd, or when it cannot fork).
+_launcher = [None]
+
+# Set to 0 to start every role with spawnProcess instead (a cold start).
+WARM_START_VARIABLE = 'LC_WARM_START'
+
 _ROLE_NAME_FLAGS = ('--role-name', '-rn')
 
 
@@ -279,7 +288,16 @@ def main(arguments=None, argv0=None):
             write_output(Faulted('No roles at location "%s"' % (home.path,)), argv0,
                          framework.full_output, framework.child_process, framework.output_file)
             sys.exit(FAULTY_EXIT)
-    sys.exit(run(GroupCake, sticky=True, arguments=arguments, argv0=argv0))
+        # Fork the launcher while this process is still single-threaded, so
+        # that roles start from here, already imported (a warm start).
+        if os.environ.get(WARM_START_VARIABLE, '1') != '0':
+            _launcher[0] = Launcher.fork()
+    try:
+        code = run(GroupCake, sticky=True, arguments=arguments, argv0=argv0)
+    finally:
+        if _launcher[0] is not None:
+            _launcher[0].close()
+    sys.exit(code)
 
 
 if __name__ == '__main__':

@@ -122,16 +122,20 @@ class GroupSupervisor(service.Service):
     ``intensity`` a pair (restarts, seconds) or None for no limit; ``log`` an
     object with ``console``/``warning``/``trace`` methods (a Point);
     ``gave_up`` a callable ``(name, reason)`` told when a role is left down
-    for good, so that the group can show it (``layer-cake status``).
+    for good, so that the group can show it (``layer-cake status``);
+    ``spawner`` a callable ``(reactor, protocol, argv, env, path)`` that starts
+    a role some other way (a warm start, :mod:`.launcher`), or returns None to
+    leave it to ``spawnProcess``.
     """
 
     name = 'group-supervisor'
 
     def __init__(self, reactor=None, retry=None, main_role=None, intensity=INTENSITY,
                  interrupt_grace=INTERRUPT_GRACE, terminate_grace=TERMINATE_GRACE, log=None,
-                 gave_up=None):
+                 gave_up=None, spawner=None):
         self._reactor = reactor
         self._gave_up = gave_up
+        self.spawner = spawner
         self.retry = retry if retry is not None and not retry.empty() else None
         self.main_role = main_role
         self.intensity = intensity
@@ -210,8 +214,12 @@ class GroupSupervisor(service.Service):
         p = RoleProtocol(self, role.name)
         role.protocol = p
         try:
-            self.reactor.spawnProcess(p, argv[0], argv, env=role.env, path=role.path,
-                                      childFDs=child_file_descriptors())
+            started = None
+            if self.spawner is not None:
+                started = self.spawner(self.reactor, p, argv, role.env, role.path)
+            if started is None:
+                self.reactor.spawnProcess(p, argv[0], argv, env=role.env, path=role.path,
+                                          childFDs=child_file_descriptors())
         except (OSError, ValueError, TypeError) as e:
             role.protocol = None
             self._ended(role, Faulted('cannot execute %s (%s)' % (argv[0], e)))

@@ -8,9 +8,11 @@ find every role process by the PID it logs; each test kills whatever it
 started, by PID, before it ends.
 """
 
+import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,12 +50,13 @@ def group_cake_argv(*arguments):
 class GroupRun(object):
     """A running group-cake: its log lines as they come, the role pids it reports."""
 
-    def __init__(self, test, home, *arguments, argv=None, stderr=subprocess.PIPE):
+    def __init__(self, test, home, *arguments, argv=None, stderr=subprocess.PIPE, env=None):
         if argv is None:
             argv = group_cake_argv('--home-path=%s' % (home,), '--debug-level=CONSOLE',
                                    *arguments)
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=stderr, env=environment(), cwd=test.folder)
+                                        stderr=stderr, env=env or environment(),
+                                        cwd=test.folder)
         self.pid = self.process.pid
         self.lines = queue.Queue()
         self.seen = []              # every log line so far
@@ -221,9 +224,13 @@ class NoOrphans(GroupCakeTestCase):
         self.create_group()
         run = self.group()
         pids = run.wait_ready(['a', 'b', 'c'])
+        # Every process group-cake started (the launcher too) goes with it.
+        children = _children_of(run.pid)
+        self.assertTrue(set(pids.values()) <= set(children) or children)
         run.process.kill()
         run.process.wait(DEADLINE)
         self.assertEqual(wait_gone(list(pids.values()), 5.0), [])
+        self.assertEqual(wait_gone(children, 5.0), [])
         second = self.group()
         second.wait_started(['a', 'b', 'c'])
         second.process.send_signal(signal.SIGINT)
@@ -281,6 +288,65 @@ class EndingRule(GroupCakeTestCase):
         self.assertEqual(code, 0)
         self.assertEqual(out.strip(), b'7')
         self.assertFalse(alive(pids['worker']))
+
+
+def _children_of(pid):
+    """The pids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % (entry,)) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+WHOAMI = os.path.join(PROGRAMS, 'whoami.py')
+
+
+class WarmStart(GroupCakeTestCase):
+
+    def whoami(self, warm):
+        self.add('who', program=WHOAMI)
+        env = environment()
+        env['LC_WARM_START'] = '1' if warm else '0'
+        env['LC_TEST_MARK'] = 'marked'
+        run = GroupRun(self, self.home, '--main-role=who', env=env)
+        code, out = run.finish()
+        self.assertEqual(code, 0, run.seen[-5:])
+        return dict(json.loads(out.decode())), run
+
+    def test_same_as_a_cold_start(self):
+        """A role forked by the launcher sees what a freshly executed one sees: its
+        script as argv[0] and sys.path[0], its folder's modules, the control pipes,
+        stdin, no stray descriptors, the environment, and __main__."""
+        warm, run = self.whoami(True)
+        shutil.rmtree(os.path.join(self.home, 'role', 'who'))
+        cold, _ = self.whoami(False)
+        self.assertEqual(warm, cold)
+        self.assertEqual((warm['argv0'], warm['sibling'], warm['pipes'], warm['home'],
+                          warm['main']),
+                         ('whoami.py', 'beside', '[3, 4]', 'marked', '__main__'))
+        self.assertEqual(warm['path0'], PROGRAMS)
+
+    def test_warm_role_is_a_child_of_the_launcher(self):
+        """With warm starts, roles are forked by the launcher, not executed by group-cake."""
+        self.add('a')
+        run = self.group()
+        pids = run.wait_started(['a'])
+        launcher = [p for p in _children_of(run.pid) if p != pids['a']]
+        self.assertEqual(len(launcher), 1)
+        self.assertEqual(_children_of(launcher[0]), [pids['a']])
+        run.process.send_signal(signal.SIGINT)
+        code, _ = run.finish()
+        self.assertEqual(code, 71)
+        self.assert_all_gone(run)
+        self.assertEqual(wait_gone(launcher, 5.0), [])
 
 
 class Faults(GroupCakeTestCase):
