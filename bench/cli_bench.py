@@ -201,12 +201,25 @@ class Side(object):
             os.unlink(os.path.join(self.markers, name))
 
     def groups_of(self, pids):
-        """The parents of the role processes (the group), while they are known."""
+        """The group of the role processes, while they are known: the topmost ancestor
+        that belongs to this measurement (ours forks roles from a launcher, a child of
+        group-cake, so the roles' parent is not always the group itself)."""
         out = set()
+        key = self.work.encode()
         for p in pids:
             g = parent_of(p)
-            if g and g != 1:
-                out.add(g)
+            top = None
+            while g and g != 1:
+                try:
+                    with open('/proc/%d/cmdline' % g, 'rb') as f:
+                        if key not in f.read():
+                            break
+                except OSError:
+                    break
+                top = g
+                g = parent_of(g)
+            if top is not None:
+                out.add(top)
         return sorted(out)
 
     def strays(self):

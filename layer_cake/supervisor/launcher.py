@@ -29,6 +29,7 @@ import select
 import signal
 import socket
 import sys
+import time
 
 from twisted.internet import error as E
 from twisted.internet import process as twisted_process
@@ -316,9 +317,25 @@ class Launcher(object):
             proc.launcher_lost()
         self.running.clear()
 
-    def close(self):
-        """Let the launcher end (group-cake is ending)."""
+    def close(self, seconds=2.0):
+        """Let the launcher end (group-cake is ending) and wait for it to go."""
         self._lose()
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid:
+                return
+            if time.monotonic() >= deadline:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                except (OSError, ChildProcessError):
+                    pass
+                return
+            time.sleep(0.005)
 
     # Spawning.
 
