@@ -170,3 +170,35 @@ class Child(object):
             pass
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+def listen_port():
+    """A free loopback port for a server that a test starts later.
+
+    Taken below the kernel's ephemeral range, so that the outgoing
+    connections of everything else running meanwhile (which are given
+    ephemeral ports) cannot take it between now and the server's listen.
+    """
+    import random
+    import socket
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    top = max(low - 1, 10001)
+    for _ in range(200):
+        port = random.randint(10000, top)
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -21,6 +21,8 @@ import time
 
 from twisted.trial import unittest
 
+from layer_cake.test.support import listen_port
+
 from layer_cake.process.home import GROUP_ROLE, Home
 from layer_cake.test.test_process import wait_gone
 
@@ -51,13 +53,8 @@ INDENT = '+   '
 
 
 def fresh_port():
-    """A loopback port nobody listens on right now."""
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback port nobody listens on, for a server started later."""
+    return listen_port()
 
 
 def address(port):

@@ -4,14 +4,13 @@ them (real processes from doc/demos/threads, real curl, a fresh port each)."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from twisted.trial import unittest
 
-from layer_cake.test.support import Child, WATCHDOG_SECONDS
+from layer_cake.test.support import Child, WATCHDOG_SECONDS, listen_port
 from layer_cake.test.test_process import wait_gone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -19,11 +18,8 @@ DEMOS = os.path.join(ROOT, 'doc', 'demos', 'threads')
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port nobody listens on, for a server started later."""
+    return listen_port()
 
 
 def curl_until_answered(url):

@@ -8,7 +8,6 @@ import queue
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ import time
 import urllib.request
 
 from twisted.trial import unittest
+
+from layer_cake.test.support import listen_port
 
 from layer_cake.test.test_process import alive, wait_gone
 
@@ -31,11 +32,8 @@ DROPPED = re.compile(r'server - Received Dropped from <([^>]+)>')
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port nobody listens on, for a server started later."""
+    return listen_port()
 
 
 def environment():

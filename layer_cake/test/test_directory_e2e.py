@@ -31,7 +31,7 @@ from layer_cake.directory.listing import RouteOffer
 from layer_cake.directory.service import process_directory
 from layer_cake.directory.tier import Tier
 from layer_cake.runtime import engine
-from layer_cake.test.support import RuntimeTestCase
+from layer_cake.test.support import RuntimeTestCase, listen_port
 from layer_cake.test.test_process import alive
 
 S = lc.ScopeOfDirectory
@@ -49,13 +49,8 @@ INDENT = '+   '
 
 
 def fresh_port():
-    """A loopback port nobody listens on right now."""
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback port nobody listens on, for a server started later."""
+    return listen_port()
 
 
 def address_text(port):
@@ -111,21 +106,27 @@ class Program(object):
         test.addCleanup(self.kill_all)
 
     def _read(self):
-        for raw in self.process.stdout:
-            line = raw.decode('utf-8', 'replace').rstrip('\n')
-            with self.changed:
-                self.lines.append(line)
-                if line.startswith('E2E '):
-                    try:
-                        self.events.append(json.loads(line[4:]))
-                    except ValueError:
-                        pass
-                m = STARTED.search(line)
-                if m:
-                    self.roles.append((m.group(1), int(m.group(2))))
-                self.changed.notify_all()
+        try:
+            for raw in self.process.stdout:
+                self._line(raw)
+        except (ValueError, OSError):
+            pass            # the stream was closed by the cleanup while being read
         with self.changed:
             self.closed = True
+            self.changed.notify_all()
+
+    def _line(self, raw):
+        line = raw.decode('utf-8', 'replace').rstrip('\n')
+        with self.changed:
+            self.lines.append(line)
+            if line.startswith('E2E '):
+                try:
+                    self.events.append(json.loads(line[4:]))
+                except ValueError:
+                    pass
+            m = STARTED.search(line)
+            if m:
+                self.roles.append((m.group(1), int(m.group(2))))
             self.changed.notify_all()
 
     def _wait(self, find, what, seconds):

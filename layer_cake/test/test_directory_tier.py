@@ -19,6 +19,8 @@ from twisted.python.failure import Failure
 from twisted.test import iosim
 from twisted.trial import unittest
 
+from layer_cake.test.support import listen_port
+
 from layer_cake.directory import host_cake_tap
 from layer_cake.directory import tier_protocol as TP
 from layer_cake.directory.listing import (Publication, RouteOffer, RouteWithdrawal,
@@ -693,13 +695,8 @@ DEADLINE = 60.0
 
 
 def fresh_port():
-    """A loopback port nobody listens on right now."""
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback port nobody listens on, for a server started later."""
+    return listen_port()
 
 
 def address_flag(port):
