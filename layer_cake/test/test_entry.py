@@ -27,7 +27,7 @@ import layer_cake as lc
 from layer_cake.process import entry, role
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEADLINE = 30.0
+DEADLINE = 120.0
 
 LOG_LINE = re.compile(r'^\[\d{8}\] \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} [+X<>()!?^~_&=] '
                       r'<[0-9a-f]{8}>\w+(\[\w+\])? - ')
