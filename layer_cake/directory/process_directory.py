@@ -384,38 +384,33 @@ class ProcessDirectory(Point, Stateless):
             return
         announce, actions = choice.opened(session.offer.route_id)
         if announce:
-            offer = session.offer
-            subscriber = self.subscriptions[offer.subscribed_id].owner
-            self.forward(Available(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
-                                   offer.published_id, publisher, opened_at),
-                         subscriber, publisher)
+            subscriber = self.subscriptions[session.offer.subscribed_id].owner
+            self._tell(Available, session, subscriber, publisher)
             if session.peer is None:
                 self._delivered(session)
         self._apply(session.key, actions)
 
-    def _delivered(self, session):
+    def _tell(self, notice, session, to, other):
+        """Send ``to`` a session notice (Available, Delivered, Dropped) naming ``other``,
+        as if ``other`` had sent it (so that a reply reaches it)."""
         offer = session.offer
-        subscriber = self.subscriptions[offer.subscribed_id].owner
-        self.forward(Delivered(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
-                               offer.published_id, subscriber, session.opened_at),
-                     session.publisher, subscriber)
+        self.forward(notice(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
+                            offer.published_id, other, session.opened_at), to, other)
+
+    def _subscriber_of(self, session):
+        local = self.subscriptions.get(session.offer.subscribed_id)
+        return local.owner if local is not None else None
+
+    def _delivered(self, session):
+        self._tell(Delivered, session, session.publisher, self._subscriber_of(session))
 
     def _drop_subscriber(self, session):
-        offer = session.offer
-        local = self.subscriptions.get(offer.subscribed_id)
-        if local is None:
-            return
-        self.forward(Dropped(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
-                             offer.published_id, session.publisher, session.opened_at),
-                     local.owner, session.publisher)
+        subscriber = self._subscriber_of(session)
+        if subscriber is not None:
+            self._tell(Dropped, session, subscriber, session.publisher)
 
     def _drop_publisher(self, session):
-        offer = session.offer
-        local = self.subscriptions.get(offer.subscribed_id)
-        subscriber = local.owner if local is not None else None
-        self.forward(Dropped(offer.name, offer.scope, offer.route_id, offer.subscribed_id,
-                             offer.published_id, subscriber, session.opened_at),
-                     session.publisher, subscriber)
+        self._tell(Dropped, session, session.publisher, self._subscriber_of(session))
 
     def _close(self, route_id):
         """Close a session the choice wants closed (an upgrade or a retraction)."""
