@@ -8,9 +8,11 @@ published and searched in this process meet here first; its
 brings their route offers back), and runs the
 subscriber side of every session: for each (subscription, matched name) a
 :class:`.choice.Choice` picks the nearest route, and the session is opened
-in-process (both objects here) or over a connection to the publication's
-listener (:mod:`.loop`), one connection per listener shared by every
-subscription of this process.
+in-process (both objects here) or over a connection to the listener of
+the publication's process (:mod:`.loop`), one connection per listener shared
+by every subscription of this process.  The process's own publications share
+a listener per kind of address and encryption, opened on the first of them
+and closed a grace period after the last is cleared.
 
 Everything happens on the reactor thread, pushed by events: an offer opens
 a session at once, and a connection's close drops it at once.
@@ -31,8 +33,9 @@ from .choice import CLOSE, OPEN, Choice
 from .introspect import (DescribeNode, DirectoryOpened, NodePinged, NotDescribed, NotPinged,
                          OpenDirectory, PingNode, subscriber_sessions)
 from .listing import Publication, Subscription, check_name, compile_search
-from .loop import (CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopOpened, LoopRefused,
-                   OpenLoop, PublicationListener)
+from .loop import (AddPublication, CloseLoop, ListenerDown, ListenerUp, LoopClosed, LoopEnded,
+                   LoopOpened, LoopRefused, OpenLoop, PublicationRemoved, RemovePublication,
+                   SessionListener, listener_host)
 from .guarded import guarded
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
@@ -47,7 +50,8 @@ PROCESS = ScopeOfDirectory.PROCESS
 # counts as a lost session (and the subscriber falls back).
 COMPLETE_A_LOOP = 3.0
 
-# Seconds a connection to a publication listener stays open without sessions.
+# Seconds a connection to a session listener stays open without sessions,
+# and a session listener without publications.
 GRACE_BEFORE_CLEARANCE = 8.0
 
 # Seconds between heartbeats on a session connection, each way.  A publisher
@@ -72,9 +76,22 @@ class _Local(object):
         self.text = text            # name or search
         self.scope = scope
         self.encrypted = encrypted
-        self.listener = None        # a publication's PublicationListener
+        self.listener = None        # a publication's _Listener
         self.ipp = None             # ... and where it listens, once it does
         self.clearing = None        # (requester, note) while a clear waits for the listener
+
+
+class _Listener(object):
+    """A session listener of this process, and the publications it serves."""
+
+    __slots__ = ('key', 'address', 'ipp', 'published', 'idle')
+
+    def __init__(self, key, address):
+        self.key = key              # (host, encrypted)
+        self.address = address      # the SessionListener
+        self.ipp = None             # where it listens, once it does
+        self.published = set()      # published_ids it serves
+        self.idle = None            # the clearance timer while it serves none
 
 
 class _Session(object):
@@ -93,7 +110,7 @@ class _Session(object):
 
 
 class _Peer(object):
-    """The connection to one publication listener, shared by this process."""
+    """The connection to one session listener (a publisher process), shared by this process."""
 
     __slots__ = ('ipp', 'proxy', 'local', 'routes', 'idle')
 
@@ -129,7 +146,8 @@ class ProcessDirectory(Point, Stateless):
         self.route_keys = {}         # route_id -> (subscribed_id, name)
         self.sessions = {}          # route_id -> _Session
         self.peers = {}             # (host, port) -> _Peer
-        self.listeners = {}         # listener address -> published_id
+        self.listeners = {}         # (host, encrypted) -> _Listener
+        self.listener_at = {}       # SessionListener address -> _Listener
 
     # Publishing.
 
@@ -151,9 +169,20 @@ class ProcessDirectory(Point, Stateless):
         if scope.value >= PROCESS.value:
             self._published(published_id, HostPort())
             return
-        local.listener = self.create(PublicationListener, published_id, name, scope,
-                                     request.encrypted, owner)
-        self.listeners[local.listener] = published_id
+        key = (listener_host(scope), bool(request.encrypted))
+        listener = self.listeners.get(key)
+        if listener is None:
+            listener = _Listener(key, self.create(SessionListener, key[0], key[1]))
+            self.listeners[key] = self.listener_at[listener.address] = listener
+        if listener.idle is not None:
+            if listener.idle.active():
+                listener.idle.cancel()
+            listener.idle = None
+        local.listener = listener
+        listener.published.add(published_id)
+        self.send(AddPublication(published_id, name, scope, owner), listener.address)
+        if listener.ipp is not None:
+            self._published(published_id, listener.ipp)
 
     def _published(self, published_id, ipp):
         local = self.publications[published_id]
@@ -163,19 +192,47 @@ class ProcessDirectory(Point, Stateless):
         self.node.add(Publication(published_id, local.text, local.scope, local.encrypted, ipp,
                                   self.node.unique_id, self.incarnation))
 
-    def listener_up(self, message):
-        local = self.publications.get(message.published_id)
-        if local is not None and local.ipp is None:
-            self._published(message.published_id, message.listening_ipp)
-
-    def listener_down(self, message):
-        local = self.publications.pop(message.published_id, None)
-        if local is None:
+    def listener_up(self, address, ipp):
+        listener = self.listener_at.get(address)
+        if listener is None or listener.ipp is not None:
             return
-        self.names.pop(local.text, None)
-        self.listeners.pop(local.listener, None)
-        self.send(NotPublished(local.text, local.scope, message.note or 'cannot listen'),
-                  local.owner)
+        listener.ipp = ipp
+        for published_id in list(listener.published):
+            local = self.publications.get(published_id)
+            if local is not None and local.ipp is None and local.clearing is None:
+                self._published(published_id, ipp)
+
+    def listener_down(self, address, note):
+        listener = self._forget_listener(address)
+        if listener is None:
+            return
+        for published_id in listener.published:
+            local = self.publications.pop(published_id, None)
+            if local is None:
+                continue
+            self.names.pop(local.text, None)
+            if local.clearing is not None:
+                self._send_cleared(local, published_id, *local.clearing)
+            else:
+                self.send(NotPublished(local.text, local.scope, note or 'cannot listen'),
+                          local.owner)
+
+    def _forget_listener(self, address):
+        listener = self.listener_at.pop(address, None)
+        if listener is None:
+            return None
+        if self.listeners.get(listener.key) is listener:
+            del self.listeners[listener.key]
+        if listener.idle is not None and listener.idle.active():
+            listener.idle.cancel()
+        listener.idle = None
+        return listener
+
+    def _listener_idle(self, listener):
+        listener.idle = None
+        if not listener.published and self.listener_at.get(listener.address) is listener:
+            self._forget_listener(listener.address)
+            self.send(Stop(), listener.address)
 
     def clear_published(self, request, requester):
         published_id = request.published_id
@@ -188,29 +245,42 @@ class ProcessDirectory(Point, Stateless):
                                            'not published'), requester)
             return
         # In-process sessions end now (the node withdraws their routes); those
-        # over connections end as the listener closes them.
+        # over connections end at the listener, which then answers.
         self.node.remove(published_id)
         self.names.pop(local.text, None)
-        if local.listener is not None and local.ipp is not None:
-            local.clearing = (requester, request.note)
-            self.send(Stop(), local.listener)
+        if local.listener is None:
+            del self.publications[published_id]
+            self._send_cleared(local, published_id, requester, request.note)
             return
-        if local.listener is not None:
-            self.send(Stop(), local.listener)
-        self._cleared(published_id, requester, request.note)
+        local.clearing = (requester, request.note)
+        self.send(RemovePublication(published_id, request.note), local.listener.address)
 
-    def _cleared(self, published_id, requester, note):
-        local = self.publications.pop(published_id)
-        self.listeners.pop(local.listener, None)
+    def publication_removed(self, address, published_id):
+        listener = self.listener_at.get(address)
+        local = self.publications.get(published_id)
+        if local is None or local.clearing is None or local.listener is not listener:
+            return
+        del self.publications[published_id]
+        listener.published.discard(published_id)
+        if not listener.published and listener.idle is None:
+            listener.idle = engine.clock.callLater(GRACE_BEFORE_CLEARANCE,
+                                                   self._listener_idle, listener)
+        self._send_cleared(local, published_id, *local.clearing)
+
+    def _send_cleared(self, local, published_id, requester, note):
         if requester is not None:
             self.send(PublishedCleared(local.text, local.scope, published_id, note), requester)
 
-    def listener_ended(self, listener):
-        published_id = self.listeners.get(listener)
-        local = self.publications.get(published_id)
-        if local is not None and local.clearing is not None:
-            requester, note = local.clearing
-            self._cleared(published_id, requester, note)
+    def listener_ended(self, address):
+        """A listener ended without being asked (it is only ever asked when idle)."""
+        listener = self._forget_listener(address)
+        if listener is None:
+            return
+        for published_id in listener.published:
+            local = self.publications.get(published_id)
+            if local is not None and local.clearing is not None:
+                del self.publications[published_id]
+                self._send_cleared(local, published_id, *local.clearing)
 
     # Subscribing.
 
@@ -537,12 +607,17 @@ def ProcessDirectory_ClearSubscribed(self, message):
 
 @guarded
 def ProcessDirectory_ListenerUp(self, message):
-    self.listener_up(message)
+    self.listener_up(self.return_address, message.listening_ipp)
 
 
 @guarded
 def ProcessDirectory_ListenerDown(self, message):
-    self.listener_down(message)
+    self.listener_down(self.return_address, message.note)
+
+
+@guarded
+def ProcessDirectory_PublicationRemoved(self, message):
+    self.publication_removed(self.return_address, message.published_id)
 
 
 @guarded
@@ -564,6 +639,12 @@ def ProcessDirectory_LoopRefused(self, message):
 @guarded
 def ProcessDirectory_LoopClosed(self, message):
     self.loop_closed(message)
+
+
+@guarded
+def ProcessDirectory_LoopEnded(self, message):
+    # The publication was cleared: Dropped, then fall back.
+    self._lost(message.route_id)
 
 
 @guarded
@@ -614,12 +695,14 @@ def ProcessDirectory_PingNode(self, message):
 
 @guarded
 def ProcessDirectory_Stop(self, message):
+    for listener in list(self.listener_at.values()):
+        self._forget_listener(listener.address)
     self.tier.stopService()
     self.complete(None)
 
 
 bind(ProcessDirectory, (Start, PublishAs, SubscribeTo, ClearPublished, ClearSubscribed,
-                        ListenerUp, ListenerDown, Returned, LoopOpened, LoopRefused, LoopClosed,
-                        Connected, NotConnected, Closed, OpenDirectory, DescribeNode, PingNode,
+                        ListenerUp, ListenerDown, PublicationRemoved, Returned, LoopOpened,
+                        LoopRefused, LoopClosed, LoopEnded, Connected, NotConnected, Closed, OpenDirectory, DescribeNode, PingNode,
                         Stop),
      lifecycle=False, message_trail=False, execution_trace=False)

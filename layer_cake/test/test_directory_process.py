@@ -154,6 +154,38 @@ class Clearing(RuntimeTestCase):
         a2, _ = self.receive(subscriber, lc.Available)
         self.assertEqual(a2.published_id, again.published_id)
 
+    def test_listener_shared_then_closed(self):
+        """Publications share the process's listener; it closes once the grace period
+        after the last one is cleared has passed, and the next publication gets a new one."""
+        import socket
+        import time
+        from layer_cake.directory import process_directory as pd
+        self.patch(pd, 'GRACE_BEFORE_CLEARANCE', 0.2)
+        ch = self.channel()
+        lc.publish(ch, 'one')
+        one, _ = self.receive(ch, lc.Published)
+        lc.publish(ch, 'two')
+        two, _ = self.receive(ch, lc.Published)
+        port = one.listening_ipp.port
+        self.assertEqual(two.listening_ipp.port, port)
+        for p in (one, two):
+            lc.clear_published(ch, p)
+            self.receive(ch, lc.PublishedCleared)
+
+        def refused():
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=5).close()
+                return False
+            except ConnectionRefusedError:
+                return True
+        deadline = time.monotonic() + 20.0
+        while not refused():
+            self.assertLess(time.monotonic(), deadline, 'listener still open')
+            time.sleep(0.05)
+        lc.publish(ch, 'three')
+        three, _ = self.receive(ch, lc.Published)
+        self.assertGreater(three.listening_ipp.port, 0)
+
     def test_clear_subscribed(self):
         """Item 33: clearing a subscription drops its sessions at the publisher; a later
         matching publication brings it nothing."""

@@ -132,3 +132,60 @@ class OverConnection(RuntimeTestCase):
         self.addCleanup(child.process.send_signal, signal.SIGCONT)
         d, _ = self.receive(ch, lc.Dropped, seconds=60.0)
         self.assertEqual(d.remote_address, a.publisher_address)
+
+
+class SharedListener(RuntimeTestCase):
+    """A process's publications share one listener, and a subscriber's process one
+    connection to it; a cleared publication ends its own sessions only."""
+
+    def publications(self, names):
+        nowhere = socket.socket()
+        nowhere.bind(('127.0.0.1', 0))
+        port = nowhere.getsockname()[1]
+        nowhere.close()
+        child = Child(self, 'layer_cake.test.programs.publications', '--names=%s' % (names,),
+                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,))
+        published = {}
+        for _ in names.split(','):
+            _, name, published_id, port = child.line_starting('published ').split()
+            published[name] = (uuid.UUID(published_id), int(port))
+        return child, published
+
+    def session(self, name, published_id, port):
+        ch = self.channel()
+        lc.subscribe(ch, name)
+        s, _ = self.receive(ch, lc.Subscribed)
+        o = RouteOffer(uuid.uuid4(), S.HOST, s.subscribed_id, published_id, name,
+                       False, lc.HostPort('127.0.0.1', port), uuid.uuid4())
+        engine.call_and_wait(process_directory().node.pass_offer, o)
+        a, _ = self.receive(ch, lc.Available)
+        return ch, a
+
+    def peers(self):
+        return engine.call_and_wait(lambda: sorted(process_directory().peers))
+
+    def test_one_listener_one_connection(self):
+        """Two publications of one process listen at one port; sessions with both run
+        over one connection from this process."""
+        from layer_cake.test.programs.publication_requests import ClearName, Republish
+        child, published = self.publications('a,b')
+        self.assertEqual(published['a'][1], published['b'][1])
+        port = published['a'][1]
+        ch_a, a = self.session('a', *published['a'])
+        ch_b, b = self.session('b', *published['b'])
+        self.assertEqual(self.peers(), [('127.0.0.1', port)])
+        self.assertNotEqual(a.publisher_address, None)
+
+        # Clearing "a" ends its session (Dropped here and there) and not b's.
+        ch_a.send(ClearName('a'), a.publisher_address)
+        d, _ = self.receive(ch_a, lc.Dropped)
+        self.assertEqual((d.name, d.route_id), ('a', a.route_id))
+        child.line_starting('cleared a')
+        ch_b.send(lc.Enquiry(), b.publisher_address)
+        m, _ = self.receive(ch_b, lc.Ack, lc.Dropped)
+        self.assertIsInstance(m, lc.Ack)
+
+        # Published again, it listens where the other one still does.
+        ch_b.send(Republish('a'), b.publisher_address)
+        line = child.line_starting('published a ')
+        self.assertEqual(int(line.split()[3]), port)
