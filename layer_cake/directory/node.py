@@ -24,6 +24,7 @@ import uuid
 from ..net.ipp import HostPort, LOCAL_HOST, ScopeOfDirectory
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, wider)
+from .matching import MatchIndex
 
 __all__ = ['DirectoryNode']
 
@@ -51,6 +52,8 @@ class DirectoryNode(object):
         self.names = {}             # name -> published_id (one per node)
         self.routes = {}            # route_id -> (subscribed_id, published_id)
         self._route_of = {}         # (subscribed_id, published_id) -> route_id
+        self._routes_by = {}        # listing id -> {route_id} of the routes it is in
+        self._index = MatchIndex()  # which names a search matches, and the reverse
 
     # What arrives.
 
@@ -84,11 +87,11 @@ class DirectoryNode(object):
             return False
         if origin is not None:
             p = self._rewritten(p, origin)
-        self.publications[p.published_id] = _Held(p, origin)
+        held = self.publications[p.published_id] = _Held(p, origin)
         self.names[p.name] = p.published_id
-        for s in list(self.subscriptions.values()):
-            if s.search.fullmatch(p.name):
-                self._route(s, self.publications[p.published_id])
+        self._index.add_name(p.name, p.published_id)
+        for subscribed_id in self._index.searches_matching(p.name):
+            self._route(self.subscriptions[subscribed_id], held)
         if wider(p.scope, self.scope):
             self.env.push_up(p)
         return True
@@ -105,9 +108,9 @@ class DirectoryNode(object):
             self.env.warn('ignored a subscription (%s)' % (why,))
             return False
         held = self.subscriptions[s.subscribed_id] = _Held(s, origin, search)
-        for p in list(self.publications.values()):
-            if search.fullmatch(p.listing.name):
-                self._route(held, p)
+        self._index.add_search(s.subscribed_id, s.search, search)
+        for published_id in self._index.names_matching(s.subscribed_id):
+            self._route(held, self.publications[published_id])
         if wider(s.scope, self.scope):
             self.env.push_up(s)
         return True
@@ -131,6 +134,11 @@ class DirectoryNode(object):
         route_id = uuid.uuid4()
         self.routes[route_id] = key
         self._route_of[key] = route_id
+        for listing_id in key:
+            routes = self._routes_by.get(listing_id)
+            if routes is None:
+                routes = self._routes_by[listing_id] = set()
+            routes.add(route_id)
         pub = p.listing
         self.env.offer(s.origin, RouteOffer(route_id, self.scope, key[0], key[1], pub.name,
                                             pub.encrypted, pub.listening_ipp,
@@ -153,10 +161,10 @@ class DirectoryNode(object):
         if table is self.publications:
             if self.names.get(listing.name) == listing_id:
                 del self.names[listing.name]
-            ended = [r for r, (_, pid) in self.routes.items() if pid == listing_id]
+                self._index.remove_name(listing.name)
         else:
-            ended = [r for r, (sid, _) in self.routes.items() if sid == listing_id]
-        for route_id in ended:
+            self._index.remove_search(listing_id)
+        for route_id in list(self._routes_by.get(listing_id, ())):
             self._end_route(route_id, reason)
         if wider(listing.scope, self.scope):
             self.env.retract_up(listing_id)
@@ -173,6 +181,12 @@ class DirectoryNode(object):
     def _end_route(self, route_id, reason):
         sid, pid = self.routes.pop(route_id)
         del self._route_of[(sid, pid)]
+        for listing_id in (sid, pid):
+            routes = self._routes_by.get(listing_id)
+            if routes is not None:
+                routes.discard(route_id)
+                if not routes:
+                    del self._routes_by[listing_id]
         s = self.subscriptions.get(sid)
         if s is not None:
             self.env.withdraw(s.origin, RouteWithdrawal(route_id, self.scope, sid, pid, reason))

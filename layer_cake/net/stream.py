@@ -5,10 +5,11 @@ One :class:`FramedStream` per TCP (or TLS) connection: the frame handling of
 ``Hello`` exchange, keep-alive and the connection's life cycle.
 """
 
-from twisted.internet import protocol, tcp
+from twisted.internet import protocol
 
 from ..runtime.messages import Stop
 from . import frame as F
+from .direct_write import DirectWriter
 from .endpoint import Endpoint
 from .framed_end import FramedEnd
 from .keep_alive import ACCEPTOR_WINDOW, CONNECTOR_WINDOW, Keeper
@@ -17,23 +18,12 @@ from .messages import Close, EndOfTransport, Hello
 _HELLO = Hello()
 
 
-def _direct_send(transport):
-    """The socket's send of a plain TCP transport whose buffer we can see, or None."""
-    if not isinstance(transport, tcp.Connection) or getattr(transport, 'TLS', True):
-        return None
-    for name in ('dataBuffer', '_tempDataLen', 'disconnecting', '_writeDisconnected',
-                 'connected', 'socket'):
-        if not hasattr(transport, name):
-            return None
-    return transport.socket.send
-
-
 class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
     """A connection carrying frames (network.md §2, §3, §4)."""
 
     proxy_name = 'FramedProxy'
     keeper = None
-    _send = None
+    _writer = None
 
     def __init__(self, network, controller, opening, accepted, keep_alive=False,
                  keep_alive_period=None):
@@ -53,7 +43,7 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
                 no_delay(True)
             except Exception:
                 pass
-        self._send = _direct_send(self.transport)
+        self._writer = DirectWriter(self.transport)
         self.network.attached(self)
         self.enter_proxy()
         self.write_message(_HELLO, (), self.proxy_address)
@@ -90,21 +80,10 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
     # Outbound.
 
     def write_frame(self, data):
-        # Twisted queues every write until the socket is next found writable:
-        # an extra reactor turn and two epoll changes per frame.  When nothing
-        # is queued, the frame goes to the socket at once; whatever the socket
-        # does not take (and any error) is left to Twisted as before.
-        t = self.transport
-        if self._send is not None and not (t._tempDataLen or t.dataBuffer or t.disconnecting or
-                                           t._writeDisconnected or t.TLS) and t.connected:
-            try:
-                sent = self._send(data)
-            except OSError:
-                sent = 0
-            if sent >= len(data):
-                return
-            data = data[sent:]
-        t.write(data)
+        if self._writer is None:
+            self.transport.write(data)
+        else:
+            self._writer.write(data)
 
     def to_the_end(self, message, return_address):
         # Close or Stop sent to the proxy itself ends the connection.
