@@ -173,6 +173,8 @@ def session_line(s, full):
         return '%s (%s -> %s)' % (name, s.local_ipp, s.remote_ipp)
     if s.status is Session.IN_PROCESS:
         return '%s (%s -> %s)' % (name, _id(s.subscribed_id, full), _id(s.published_id, full))
+    if s.status is Session.FAILED:
+        return '%s %s (%s)' % (name, s.remote_ipp, s.note)
     return '%s %s (unexpected "%s")' % (name, s.remote_ipp, s.note)
 
 

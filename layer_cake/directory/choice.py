@@ -41,6 +41,7 @@ class Choice(object):
         self.offers = {}        # scope -> RouteOffer
         self.active = None      # the offer being opened, in use or being closed
         self.state = IDLE
+        self.failed = None      # (offer, why) of the last attempt that failed, until one opens
 
     # Offers come and go.
 
@@ -95,6 +96,7 @@ class Choice(object):
         if self.active is None or self.active.route_id != route_id or self.state != OPENING:
             return False, []
         self.state = UP
+        self.failed = None
         held = self.offers.get(self.active.scope)
         if held is None or not _same_place(held, self.active):
             return True, self._close()          # withdrawn while it opened

@@ -72,6 +72,7 @@ class Session(enum.Enum):
     IN_PROCESS = 2      # the publisher is an object of the same process
     CONNECTED = 3       # over a connection to the publication's listener
     PENDING = 4         # being opened; ``note`` says what it waits for
+    FAILED = 5          # no route in use; the last attempt failed (``note`` says why)
 
 
 registry.register_enum(Session)
@@ -229,6 +230,11 @@ del _c
 def _session(directory, key, choice):
     subscribed_id, name = key
     offer = choice.active
+    if offer is None and choice.failed is not None:
+        failed, why = choice.failed
+        return NameSession(name, failed.scope, Session.FAILED, subscribed_id,
+                           failed.published_id, None,
+                           HostPort(failed.ipp.host, failed.ipp.port), why)
     if offer is None:
         return NameSession(name, None, Session.NO_ROUTE, subscribed_id)
     found = NameSession(name, offer.scope, Session.PENDING, subscribed_id, offer.published_id)

@@ -428,13 +428,13 @@ class ProcessDirectory(Point, Stateless):
         if session is None or session.up:
             return
         session.timer = None
-        self.warning('no answer from the publisher of "%s" at %s:%s within %s seconds' % (
-            session.offer.name, session.offer.ipp.host, session.offer.ipp.port,
-            COMPLETE_A_LOOP))
+        why = 'no answer within %s seconds' % (COMPLETE_A_LOOP,)
+        self.warning('%s from the publisher of "%s" at %s:%s' % (
+            why, session.offer.name, session.offer.ipp.host, session.offer.ipp.port))
         peer = self.peers.get(session.peer)
         if peer is not None and peer.proxy is not None:
             self.send(CloseLoop(route_id), peer.proxy)
-        self._lost(route_id)
+        self._failed(route_id, why)
 
     def loop_opened(self, message):
         session = self.sessions.get(message.route_id)
@@ -512,6 +512,14 @@ class ProcessDirectory(Point, Stateless):
         if choice is not None:
             self._apply(session.key, choice.closed(route_id))
 
+    def _failed(self, route_id, why):
+        """Opening a session failed: remember why (for ``--list-connected``), fall back."""
+        session = self.sessions.get(route_id)
+        choice = self.choices.get(session.key) if session is not None else None
+        if choice is not None and not session.up:
+            choice.failed = (session.offer, why)
+        self._lost(route_id)
+
     def _lost(self, route_id):
         """A session (or its opening) failed: Dropped if it was up, then fall back."""
         session = self.sessions.pop(route_id, None)
@@ -566,7 +574,7 @@ class ProcessDirectory(Point, Stateless):
             return
         self.warning('cannot reach a publisher at %s:%s (%s)' % (ipp.host, ipp.port, message))
         for route_id in list(peer.routes):
-            self._lost(route_id)
+            self._failed(route_id, str(message))
 
     def closed(self, message):
         proxy = self.return_address
@@ -633,7 +641,7 @@ def ProcessDirectory_LoopOpened(self, message):
 @guarded
 def ProcessDirectory_LoopRefused(self, message):
     self.warning('publisher refused a session (%s)' % (message.note,))
-    self._lost(message.route_id)
+    self._failed(message.route_id, message.note or 'refused')
 
 
 @guarded

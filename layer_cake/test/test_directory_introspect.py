@@ -330,6 +330,9 @@ class Lines(unittest.TestCase):
                            'LoopOpened'),
              '> "n"[HOST] 127.0.0.1:6002 (unexpected "LoopOpened")'),
             (I.NameSession('n', None, I.Session.NO_ROUTE, sid), '> "n" (no active route)'),
+            (I.NameSession('n', S.HOST, I.Session.FAILED, sid, pid, None, there,
+                           'connection refused'),
+             '> "n"[HOST] 127.0.0.1:6002 (connection refused)'),
         ]
         for session, line in cases:
             self.assertEqual(N.session_line(session, False), line)

@@ -94,6 +94,41 @@ class OverConnection(RuntimeTestCase):
         a, _ = self.receive(ch, lc.Available)
         self.assertEqual(a.published_id, published_id)
 
+    def test_failed_session_listed(self):
+        """A session that cannot open, with no other route, is listed as failed with
+        the reason (``--list-connected``); one that opens later clears it."""
+        from layer_cake.directory import introspect as I
+        from layer_cake.directory.service import directory_address
+        import time
+        ch, subscribed = self.subscribe('gone')
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        dead = s.getsockname()[1]
+        s.close()
+        self.offer(subscribed, uuid.uuid4(), dead, 'gone', S.HOST)
+        asker = self.channel()
+
+        def session():
+            m, _ = asker.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
+                             seconds=10.0)
+            for entry in m.peer:
+                if entry.subscribed_id == subscribed.subscribed_id and entry.sessions:
+                    return entry.sessions[0]
+            return None
+        deadline = time.monotonic() + 20.0
+        found = session()
+        while found is None or found.status is not I.Session.FAILED:
+            self.assertLess(time.monotonic(), deadline, 'no failed session listed')
+            time.sleep(0.05)
+            found = session()
+        self.assertEqual((found.scope, found.remote_ipp.port), (S.HOST, dead))
+        self.assertIn('refused', found.note.lower())
+
+        child, published_id, port = self.publisher('gone')
+        self.offer(subscribed, published_id, port, 'gone', S.GROUP)
+        self.receive(ch, lc.Available)
+        self.assertIs(session().status, I.Session.CONNECTED)
+
     def test_retraction_closes_the_loop(self):
         """A retracted route closes its session: Dropped here and at the publisher."""
         child, published_id, port = self.publisher('r')
