@@ -27,7 +27,7 @@ from ..net.messages import Close, Closed, Connected, NotConnected
 from ..runtime import engine
 from ..runtime import log as L
 from ..runtime.bind import bind
-from ..runtime.messages import Returned, Start, Stop
+from ..runtime.messages import Enquiry, Faulted, Returned, Start, Stop
 from ..runtime.point import Point, Stateless, watch_end
 from .choice import CLOSE, OPEN, Choice
 from .introspect import (DescribeNode, DirectoryOpened, NodePinged, NotDescribed, NotPinged,
@@ -686,6 +686,17 @@ def ProcessDirectory_OpenDirectory(self, message):
 
 
 @guarded
+def ProcessDirectory_Enquiry(self, message):
+    # Where a child directory (a library process) may connect: the node
+    # starts accepting on loopback the first time it is asked.
+    requester = self.return_address
+    self.tier.accept_children(HostPort('127.0.0.1', 0)).addCallbacks(
+        lambda ipp: self.send(ipp, requester),
+        lambda failure: self.send(Faulted('cannot accept directories', failure.getErrorMessage()),
+                                  requester))
+
+
+@guarded
 def ProcessDirectory_DescribeNode(self, message):
     requester, path = self.return_address, message.path
     self.tier.describe(path).addCallbacks(
@@ -711,6 +722,6 @@ def ProcessDirectory_Stop(self, message):
 
 bind(ProcessDirectory, (Start, PublishAs, SubscribeTo, ClearPublished, ClearSubscribed,
                         ListenerUp, ListenerDown, PublicationRemoved, Returned, LoopOpened,
-                        LoopRefused, LoopClosed, LoopEnded, Connected, NotConnected, Closed, OpenDirectory, DescribeNode, PingNode,
-                        Stop),
+                        LoopRefused, LoopClosed, LoopEnded, Connected, NotConnected, Closed,
+                        OpenDirectory, DescribeNode, PingNode, Enquiry, Stop),
      lifecycle=False, message_trail=False, execution_trace=False)

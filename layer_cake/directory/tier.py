@@ -603,6 +603,15 @@ class Tier(service.MultiService):
         self._listen_waiters.append(d)
         return d
 
+    def accept_children(self, at):
+        """Accept children at ``at`` unless already set to (network.md §8.7,
+        ``Enquiry``); a Deferred of the bound HostPort, as :meth:`when_listening`."""
+        if self.accept_at is None:
+            self.accept_at = at
+            if self.running:
+                self._listen()
+        return self.when_listening()
+
     # The parent.
 
     def connect_parent(self, address):

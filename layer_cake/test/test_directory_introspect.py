@@ -16,6 +16,7 @@ from layer_cake.directory import tier_protocol as TP
 from layer_cake.directory.listing import Publication, Subscription
 from layer_cake.directory.service import directory_address, process_directory
 from layer_cake.net.ipp import HostPort, ScopeOfDirectory as S
+from layer_cake.runtime import engine
 from layer_cake.test.support import RuntimeTestCase
 from layer_cake.test.test_directory_tier import (MIDDLE, TOP, Net, publication,
                                                  subscription)
@@ -266,6 +267,31 @@ class ProcessQuestions(RuntimeTestCase):
         m, i = self.ask(ch, I.DescribeNode([uuid.uuid4()]), I.DirectoryListing,
                         I.NotDescribed)
         self.assertEqual(i, 1)
+
+    def test_enquiry_accepts_children(self):
+        """Enquiry (§8.7): the node starts accepting child directories on loopback and
+        answers where; asked again, the same place; a child node connects there and is
+        listed under it."""
+        ch = self.channel()
+        m, i = self.ask(ch, lc.Enquiry(), lc.HostPort, lc.Faulted)
+        self.assertEqual(i, 0)
+        self.assertEqual(m.host, '127.0.0.1')
+        self.assertGreater(m.port, 0)
+        again, _ = self.ask(ch, lc.Enquiry(), lc.HostPort, lc.Faulted)
+        self.assertEqual(again.port, m.port)
+        child = T.Tier(S.LIBRARY, connect_to=m, auto_parent=None, executable='child.py',
+                       reactor=engine.reactor)
+        engine.call_and_wait(child.startService)
+        self.addCleanup(engine.call_and_wait, child.stopService)
+        import time
+        deadline = time.monotonic() + 20.0
+        while True:
+            listing, _ = self.ask(ch, I.DescribeNode([]), I.DirectoryListing, I.NotDescribed)
+            if listing.sub_directory:
+                break
+            self.assertLess(time.monotonic(), deadline, 'the child never appeared')
+            time.sleep(0.05)
+        self.assertEqual(len(listing.sub_directory), 1)
 
     def test_sessions_in_the_listing(self):
         """A process's listing shows each subscription with its in-process session, and
