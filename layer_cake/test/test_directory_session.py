@@ -173,28 +173,60 @@ class SharedListener(RuntimeTestCase):
     """A process's publications share one listener, and a subscriber's process one
     connection to it; a cleared publication ends its own sessions only."""
 
-    def publications(self, names):
+    def publications(self, names, *more):
         nowhere = socket.socket()
         nowhere.bind(('127.0.0.1', 0))
         port = nowhere.getsockname()[1]
         nowhere.close()
         child = Child(self, 'layer_cake.test.programs.publications', '--names=%s' % (names,),
-                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,))
+                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
+                      *more)
         published = {}
         for _ in names.split(','):
             _, name, published_id, port = child.line_starting('published ').split()
             published[name] = (uuid.UUID(published_id), int(port))
         return child, published
 
-    def session(self, name, published_id, port):
+    def session(self, name, published_id, port, encrypted=False, expect=lc.Available):
         ch = self.channel()
         lc.subscribe(ch, name)
         s, _ = self.receive(ch, lc.Subscribed)
         o = RouteOffer(uuid.uuid4(), S.HOST, s.subscribed_id, published_id, name,
-                       False, lc.HostPort('127.0.0.1', port), uuid.uuid4())
+                       encrypted, lc.HostPort('127.0.0.1', port), uuid.uuid4())
         engine.call_and_wait(process_directory().node.pass_offer, o)
-        a, _ = self.receive(ch, lc.Available)
+        if expect is None:
+            return ch, None
+        a, _ = self.receive(ch, expect)
         return ch, a
+
+    def test_encrypted_publication(self):
+        """An encrypted publication's sessions run over TLS: a route offered without
+        encryption cannot open (no Available; listed as failed), and one with it opens
+        and carries messages."""
+        from layer_cake.directory import introspect as I
+        from layer_cake.directory.service import directory_address
+        import time
+        child, published = self.publications('e', '--encrypted')
+        published_id, port = published['e']
+        plain, _ = self.session('e', published_id, port, encrypted=False, expect=None)
+        deadline = time.monotonic() + 30.0
+        while True:
+            m, _ = plain.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
+                             seconds=10.0)
+            states = [x.status for e in m.peer for x in e.sessions]
+            if I.Session.FAILED in states:
+                break
+            self.assertLess(time.monotonic(), deadline, 'plain route not failed: %s' % (states,))
+            time.sleep(0.05)
+        ch, a = self.session('e', published_id, port, encrypted=True)
+        child.line_starting('delivered e')
+        ch.send(lc.Enquiry(), a.publisher_address)
+        self.receive(ch, lc.Ack)
+        m, _ = plain.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
+                         seconds=10.0)
+        self.assertEqual(sorted((x.status for e in m.peer for x in e.sessions),
+                                key=lambda x: x.value),
+                         [I.Session.CONNECTED, I.Session.FAILED])
 
     def peers(self):
         return engine.call_and_wait(lambda: sorted(process_directory().peers))

@@ -1,4 +1,5 @@
-"""Publish several names at HOST scope; clear and publish again when asked.
+"""Publish several names at HOST scope (``--encrypted``: sessions over TLS); clear
+and publish again when asked.
 
 Prints ``published <name> <published_id> <port>`` for each publication,
 ``cleared <name>`` when one is cleared (on ``ClearName`` from anyone) and
@@ -12,10 +13,10 @@ import layer_cake as lc
 from layer_cake.test.programs.publication_requests import ClearName, Republish
 
 
-def publications(self, names: str = 'a,b'):
+def publications(self, names: str = 'a,b', encrypted: bool = False):
     held = {}
     for name in names.split(','):
-        lc.publish(self, name)
+        lc.publish(self, name, encrypted=encrypted)
     while True:
         m = self.input()
         if isinstance(m, lc.Published):
@@ -27,7 +28,7 @@ def publications(self, names: str = 'a,b'):
         elif isinstance(m, lc.PublishedCleared):
             print('cleared %s' % (m.name,), flush=True)
         elif isinstance(m, Republish):
-            lc.publish(self, m.name)
+            lc.publish(self, m.name, encrypted=encrypted)
         elif isinstance(m, lc.Enquiry):
             self.reply(lc.Ack())
         elif isinstance(m, lc.Delivered):
