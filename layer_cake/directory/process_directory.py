@@ -125,14 +125,15 @@ class _Peer(object):
 class ProcessDirectory(Point, Stateless):
     """This process's directory node and its subscriber sessions."""
 
-    def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT):
+    def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT, scope=PROCESS):
         Point.__init__(self)
         Stateless.__init__(self)
         self.incarnation = uuid.uuid4()
         # The PROCESS node, its link to a parent tier (explicit, or found the
         # first time a listing wider than PROCESS appears), and what comes
         # back down for this process's own subscriptions.
-        self.tier = Tier(PROCESS, connect_to=connect_to, auto_parent=auto_parent,
+        # LIBRARY: a library child's node, under its parent process's (§9.5).
+        self.tier = Tier(scope, connect_to=connect_to, auto_parent=auto_parent,
                          on_local_offer=self.offered, on_local_withdraw=self.withdrawn,
                          on_local_advice=self.advised, incarnation=self.incarnation,
                          log=self, reactor=engine.reactor,

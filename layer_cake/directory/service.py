@@ -6,7 +6,9 @@ The runtime's add-on list (:func:`layer_cake.runtime.start.add_on`) starts
 ``directory_address()`` is where ``lc.publish`` and friends send.
 """
 
+from ..net.ipp import ScopeOfDirectory
 from ..process import command_line as C
+from ..process import process_object
 from ..runtime import address as A
 from ..runtime import engine
 from ..runtime import point
@@ -36,8 +38,12 @@ class DirectoryAddOn(object):
         connect_to = getattr(C.CL, 'connect_to_directory', None)
         if connect_to is not None and not connect_to.port:
             connect_to = None
+        scope = getattr(C.CL, 'directory_scope', None)
+        if scope is not ScopeOfDirectory.LIBRARY:
+            scope = ScopeOfDirectory.PROCESS
         address = point.create_object(start.root(), ProcessDirectory, (),
-                                      {'connect_to': connect_to, 'auto_parent': AUTO_PARENT})
+                                      {'connect_to': connect_to, 'auto_parent': AUTO_PARENT,
+                                       'scope': scope})
         self.directory = A.objects.get(address[-1])
 
     def stop(self):
@@ -55,6 +61,15 @@ class DirectoryAddOn(object):
 
 _add_on = DirectoryAddOn()
 start.add_on(_add_on)
+
+
+def _directory_for_children():
+    d = _add_on.directory
+    return d.object_address if d is not None and d._alive else None
+
+
+# A library child started by ProcessObject gets a node of its own under this one.
+process_object.child_directory = _directory_for_children
 
 
 def process_directory():

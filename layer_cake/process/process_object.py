@@ -30,7 +30,8 @@ from ..types.errors import CodecError
 from ..runtime import log as L
 from ..runtime import engine
 from ..runtime.bind import bind
-from ..runtime.messages import Aborted, Faulted, Start, Stop, T1, T2, Unknown
+from ..runtime.messages import Aborted, Enquiry, Faulted, Start, Stop, T1, T2, Unknown
+from ..net.ipp import HostPort
 from ..runtime.point import Point, StateMachine
 from . import command_line as C
 from . import role as R
@@ -49,11 +50,26 @@ KILL_GRACE = 3.0
 # How much of undecodable output a fault quotes.
 PAGE = 32
 
+# Seconds a library child waits for its parent's directory to say where child
+# directories connect, before it starts without one.
+ENQUIRY_GRACE = 5.0
+
+# Where a library child's directory node connects (network.md §9.5): a
+# callable that returns the address of an object answering ``Enquiry`` with
+# the HostPort where child directories are accepted, or None.  The directory
+# layer (above this one) supplies it; without it the child runs without a
+# directory link, as before.
+child_directory = None
+
 _ANY = P.Any()
 
 
 class INITIAL(object):
     """Created; the child not yet started."""
+
+
+class ENQUIRING(object):
+    """A library child: asking this process's directory where the child's node goes."""
 
 
 class EXECUTING(object):
@@ -275,7 +291,10 @@ class ProcessObject(Point, StateMachine):
         self.settings = settings
 
         self.child = None           # the ChildProtocol
+        self.target = None          # what resolve() found
         self.library = False
+        self.enquired_of = None     # the directory asked for a child-accept address
+        self.directory_at = None    # ... and its answer
         self.ready = False
         self.pending = []           # (message, return address) held until ready
         self.aborted = False
@@ -285,8 +304,12 @@ class ProcessObject(Point, StateMachine):
     def pid(self):
         return self.child.pid if self.child is not None else None
 
+    def _resolve(self):
+        self.target = resolve(self.object_or_name, self.object_api, self.home_path)
+        self.library = self.target.library
+
     def _spawn(self):
-        target = resolve(self.object_or_name, self.object_api, self.home_path)
+        target = self.target or resolve(self.object_or_name, self.object_api, self.home_path)
         self.library = target.library
         top_role = self.top_role or target.role_name is not None
         origin = self.origin
@@ -295,6 +318,12 @@ class ProcessObject(Point, StateMachine):
         argv = command_line(target.program, target.path, target.schema, self.args,
                             self.settings, origin, target.home_path or self.home_path,
                             self.role_name or target.role_name, top_role, self.remainder_args)
+        at = self.directory_at
+        if at is not None:
+            # A node of its own under this process's (a [LIBRARY] in the tree).
+            argv.append(_flag('directory_scope', 'LIBRARY'))
+            argv.append(_flag('connect_to_directory',
+                              '{"host": "%s", "port": %d}' % (at.host, at.port)))
         if L.USER_LOG.CONSOLE >= L.threshold:
             self.console(' '.join(argv))
         env = child_environment()
@@ -339,12 +368,55 @@ class ProcessObject(Point, StateMachine):
             self.child.signal('KILL')
 
 
-def ProcessObject_INITIAL_Start(self, message):
+def _start_child(self):
     try:
         self._spawn()
     except CannotExecute as e:
         self.complete(e.fault)
     return EXECUTING
+
+
+def ProcessObject_INITIAL_Start(self, message):
+    try:
+        self._resolve()
+    except CannotExecute as e:
+        self.complete(e.fault)
+    if self.library and child_directory is not None:
+        self.enquired_of = child_directory()
+        if self.enquired_of is not None:
+            self.send(Enquiry(), self.enquired_of)
+            self.start(T1, ENQUIRY_GRACE)
+            return ENQUIRING
+    return _start_child(self)
+
+
+def ProcessObject_ENQUIRING_HostPort(self, message):
+    if self.return_address != self.enquired_of:
+        return ProcessObject_ENQUIRING_Unknown(self, message)   # the application's own
+    self.cancel(T1)
+    if message.port:
+        self.directory_at = message
+    return _start_child(self)
+
+
+def ProcessObject_ENQUIRING_Faulted(self, message):
+    if self.return_address != self.enquired_of:
+        return ProcessObject_ENQUIRING_Unknown(self, message)
+    self.cancel(T1)
+    return _start_child(self)
+
+
+def ProcessObject_ENQUIRING_T1(self, message):
+    return _start_child(self)
+
+
+def ProcessObject_ENQUIRING_Stop(self, message):
+    self.complete(Aborted())
+
+
+def ProcessObject_ENQUIRING_Unknown(self, message):
+    ProcessObject_INITIAL_Unknown(self, message)
+    return ENQUIRING
 
 
 def ProcessObject_INITIAL_Unknown(self, message):
@@ -415,6 +487,7 @@ def ProcessObject_CLEARING_Unknown(self, message):
 
 bind(ProcessObject, {
     INITIAL: ((Start, Unknown), ()),
+    ENQUIRING: ((HostPort, Faulted, T1, Stop, Unknown), ()),
     EXECUTING: ((ChildReady, ChildBroken, ChildEnded, Stop, Unknown), ()),
     CLEARING: ((T1, T2, ChildEnded, Unknown), ()),
 }, return_type=P.Any(), thread='process-object')
