@@ -15,7 +15,10 @@ the node's environment:
 * losing a child drops what came through it, and the parent is told;
 * losing the parent drops nothing: the link reconnects forever, on the
   schedule of §8.6 (8 s for a loopback parent, 32 s private, 120 s other,
-  each ±10 %, but within a second of losing an established connection).
+  each ±10 %, but within a second of losing an established connection);
+  while it waits for a parent on this host's loopback it also watches for
+  that parent to announce itself (:mod:`.rendezvous`) and then tries at once;
+  a tier that begins to accept children at a fixed loopback port announces it.
 
 Sessions between publishers and subscribers never pass through here, so the
 loss of a tier ends none of them.
@@ -49,6 +52,7 @@ from ..net.ipp import (DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, ScopeOfHos
 from .introspect import NOT_DETECTED, ChildNode, DirectoryListing, Routed, primary_ip
 from .listing import Withdrawn, decode_listing, encode_listing, wider
 from .node import DirectoryNode
+from . import rendezvous
 from .tier_protocol import (PART, Advise, Describe, Hello, HelloRefused, NotIntroduced, Offer,
                             Ping, Push, Refused, Retract, RuntimeLog, TierProtocol,
                             Unreachable, Withdraw, host_port_from, host_port_text,
@@ -279,6 +283,36 @@ class _Attempts(object):
         return d.addErrback(failed)
 
 
+class _RetryClock(object):
+    """The ClientService's clock, keeping the retry it schedules, so that a hint
+    that the parent is there can bring that retry forward."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self._retry = None
+
+    def seconds(self):
+        return self.clock.seconds()
+
+    def callLater(self, delay, f, *args, **kw):
+        call = self.clock.callLater(delay, f, *args, **kw)
+        self._retry = (call, f, args, kw)
+        return call
+
+    def getDelayedCalls(self):
+        return self.clock.getDelayedCalls()
+
+    def hurry(self):
+        """Make the pending retry now; False when none is pending."""
+        retry, self._retry = self._retry, None
+        if retry is None or not retry[0].active():
+            return False
+        call, f, args, kw = retry
+        call.cancel()
+        f(*args, **kw)
+        return True
+
+
 class _ParentFactory(protocol.Factory):
     noisy = False
 
@@ -305,6 +339,10 @@ class ParentLink(service.Service):
     down for nodes at a path; :meth:`when_tried` tells the outcome of the next
     attempt to reach the parent.
 
+    While it is not connected, ``watch(address, hint, reactor, log)`` (by
+    default :func:`.rendezvous.watch`) tells it when a tier announces the
+    parent's address; :meth:`hint` then makes the next attempt at once.
+
     ``endpoint`` replaces the TCP endpoint to ``address`` (tests).
     """
 
@@ -312,7 +350,7 @@ class ParentLink(service.Service):
 
     def __init__(self, address, node, introduce=None, log=None, reactor=None, rng=None,
                  endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT,
-                 router=None):
+                 router=None, watch=None):
         self.address = address
         self.node = node
         self.introduce = introduce or (lambda: {})
@@ -334,6 +372,10 @@ class ParentLink(service.Service):
         self._trying = []
         self.last_failure = None        # why the last attempt failed, while it has
         self._client = None
+        self._clock = None
+        self._watch = watch or rendezvous.watch
+        self._watching = None           # the Watch, while not connected
+        self._hurried = False           # a hint came during an attempt
 
     @property
     def reactor(self):
@@ -354,6 +396,9 @@ class ParentLink(service.Service):
 
     def retry_delay(self, attempt):
         """The ClientService retry policy: seconds before attempt number ``attempt``."""
+        if self._hurried:
+            self._hurried = False
+            return 0.0
         if self._after_loss:
             self._after_loss = False
             return FIRST_RETRY * (0.5 + 0.5 * self.rng.random())
@@ -366,20 +411,48 @@ class ParentLink(service.Service):
             endpoint = TCP4ClientEndpoint(self.reactor, self.address.host, self.address.port,
                                           timeout=self.connect_timeout)
         endpoint = _Attempts(endpoint, self._attempt_failed)
+        self._clock = _RetryClock(self.reactor)
         self._client = ClientService(endpoint, _ParentFactory(self),
-                                     retryPolicy=self.retry_delay, clock=self.reactor)
+                                     retryPolicy=self.retry_delay, clock=self._clock)
+        self._start_watching()
         self._client.startService()
 
     def stopService(self):
         service.Service.stopService(self)
+        self._stop_watching()
         client, self._client = self._client, None
         if client is None:
             return defer.succeed(None)
         return client.stopService()
 
+    # Hints that the parent is there.
+
+    def hint(self):
+        """A tier may have begun to accept children at the parent's address: while
+        waiting to try again, try now; while trying, try again at once should this
+        attempt fail; while connected, nothing."""
+        if self.protocol is not None or self._client is None:
+            return
+        if self._clock.hurry():
+            self.log.trace('The directory at %s announced itself; trying at once' % (
+                self.address,))
+        else:
+            self._hurried = True
+
+    def _start_watching(self):
+        if self._watching is None:
+            self._watching = self._watch(self.address, self.hint, self.reactor, self.log)
+
+    def _stop_watching(self):
+        watching, self._watching = self._watching, None
+        self._hurried = False
+        if watching is not None:
+            watching.stop()
+
     # The connection.
 
     def _connected(self, p):
+        self._stop_watching()
         self.protocol = p
         self.parent_id = None
         self.connections += 1
@@ -419,6 +492,8 @@ class ParentLink(service.Service):
         self.protocol = None
         self.parent_id = None
         self._after_loss = True
+        if self.running:
+            self._start_watching()
         if was_introduced:
             self.log.console('Lost the directory at %s' % (self.address,))
         else:
@@ -489,7 +564,8 @@ class Tier(service.MultiService):
     ``on_parent_up(link)``/``on_parent_down(link)`` follow the parent link.
     ``log`` is anything with ``warning``/``console``/``trace`` (a Point will do).
     ``on_describe()``, when given, returns the ``peer`` part of this node's
-    listing (a process's subscriptions and their sessions).
+    listing (a process's subscriptions and their sessions).  ``watch`` is
+    the parent link's (see :class:`ParentLink`).
 
     The owner adds and removes its own listings with ``tier.node.add(listing)``
     and ``tier.node.remove(listing_id)``, on the reactor thread.
@@ -501,7 +577,7 @@ class Tier(service.MultiService):
                  on_local_offer=None, on_local_withdraw=None, on_local_advice=None,
                  on_parent_up=None, on_parent_down=None, unique_id=None, executable=None,
                  incarnation=None, primary_ip=None, log=None, reactor=None, rng=None,
-                 on_describe=None):
+                 on_describe=None, watch=None):
         service.MultiService.__init__(self)
         self.node = DirectoryNode(scope, self, unique_id)
         self.accept_at = accept_at
@@ -520,6 +596,7 @@ class Tier(service.MultiService):
         self.log = log or RuntimeLog('DirectoryTier')
         self._reactor = reactor
         self.rng = rng or random.Random()
+        self.watch = watch
         self.parent_link = None
         self._losing = False            # within lose_origin: retractions are ORIGIN_LOST
         self.children = []              # ChildLinks, in the order they connected
@@ -580,6 +657,10 @@ class Tier(service.MultiService):
         bound = port.getHost()
         self.accepting_at = HostPort(self.accept_at.host, getattr(bound, 'port', None))
         self.log.console('%s directory at %s' % (self.scope.name, self.accepting_at))
+        if self.accept_at.port:
+            # Nodes of this host may be waiting for this address (a port the
+            # kernel chose is nobody's parent yet).
+            rendezvous.announce(self.accepting_at, self.log)
         self._tell_listeners(self.accepting_at)
 
     def _not_bound(self, failure):
@@ -621,7 +702,7 @@ class Tier(service.MultiService):
         self.parent_link = ParentLink(address, self.node, introduce=self._introduction,
                                       log=self.log, reactor=self._reactor, rng=self.rng,
                                       on_up=self.on_parent_up, on_down=self.on_parent_down,
-                                      router=self)
+                                      router=self, watch=self.watch)
         self.parent_link.setServiceParent(self)
         return self.parent_link
 

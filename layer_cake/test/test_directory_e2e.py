@@ -26,7 +26,7 @@ import uuid
 from twisted.trial import unittest
 
 import layer_cake as lc
-from layer_cake.directory import service
+from layer_cake.directory import rendezvous, service
 from layer_cake.directory.listing import RouteOffer
 from layer_cake.directory.service import process_directory
 from layer_cake.directory.tier import Tier
@@ -357,6 +357,35 @@ class Applications(unittest.SynchronousTestCase, Processes):
                               ('dropped', 'HOST', published['published_id']),
                               ('available', 'HOST', again['published_id'])])
         self.assertEqual(len(new.select(event='delivered')), 2)
+
+    def test_late_host_cake(self):
+        """A publisher and a subscriber waiting for a host-cake that is not there yet
+        connect when it starts because it announced itself (network.md §8.6, the
+        rendezvous folder, one of the test's own), not because a retry came due: the
+        subscriber logs the announcement before it connects, and gets Available."""
+        where = os.path.abspath(self.mktemp())
+        saved = os.environ[rendezvous.FOLDER_VARIABLE]
+        os.environ[rendezvous.FOLDER_VARIABLE] = where
+        self.addCleanup(os.environ.__setitem__, rendezvous.FOLDER_VARIABLE, saved)
+        port = fresh_port()
+        trace = ['--debug-level=TRACE']
+        publisher = Program(self, [sys.executable, PUBSUB, '--tag=p', '--publish=late@HOST',
+                                   '--connect-to-directory=%s' % (address_text(port),)] + trace,
+                            'p')
+        subscriber = Program(self, [sys.executable, PUBSUB, '--tag=s', '--subscribe=late@HOST',
+                                    '--connect-to-directory=%s' % (address_text(port),)]
+                             + trace, 's')
+        publisher.wait_event(event='published', name='late')
+        subscriber.wait_event(event='subscribed')
+        self.host_cake(port)
+        announced, _ = subscriber.wait_line(
+            r'The directory at 127\.0\.0\.1:%d announced itself; trying at once' % (port,))
+        connected, _ = subscriber.wait_line(
+            r'Connected to the HOST directory at 127\.0\.0\.1:%d' % (port,))
+        self.assertLess(announced, connected)
+        _, a = subscriber.wait_event(event='available', name='late')
+        self.assertEqual(a['scope'], 'HOST')
+        publisher.wait_event(event='delivered', route_id=a['route_id'])
 
 
 class Groups(unittest.SynchronousTestCase, Processes):
