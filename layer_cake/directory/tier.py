@@ -414,7 +414,6 @@ class ParentLink(service.Service):
         self._clock = _RetryClock(self.reactor)
         self._client = ClientService(endpoint, _ParentFactory(self),
                                      retryPolicy=self.retry_delay, clock=self._clock)
-        self._start_watching()
         self._client.startService()
 
     def stopService(self):
@@ -504,6 +503,15 @@ class ParentLink(service.Service):
 
     def _attempt_failed(self, failure):
         self.last_failure = failure.getErrorMessage()
+        if self.running and self._watching is None and self._client is not None:
+            # The parent is not there: watch for it from now on.  Watching
+            # costs (Twisted's inotify finds the C library with ldconfig), so
+            # a parent that answers at once is never watched for; and a tier
+            # that came up while the watch began is caught by trying once more
+            # at once.
+            self._start_watching()
+            if self._watching is not None:
+                self._hurried = True
         self._tried(False)
 
     def _tried(self, introduced):

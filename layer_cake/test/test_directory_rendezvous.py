@@ -73,21 +73,44 @@ class Hints(unittest.TestCase):
         """Connection attempts made so far."""
         return self.made
 
-    def test_watching_while_waiting(self):
-        """The link watches its parent's address from the start, before its first
-        attempt."""
+    def waiting(self):
+        """Refuse the first attempt and the one made at once as the watch begins:
+        the link now waits 8 s, watching."""
+        self.net.refuse()
+        self.net.reactor.advance(0)
+        self.net.refuse()
+        self.assertEqual(self.attempts(), 2)
+
+    def test_watching_after_a_failure(self):
+        """No watch while the first attempt may succeed; once it fails the link
+        watches its parent's address and tries once more at once (a tier that came
+        up meanwhile), then keeps to the schedule."""
+        self.assertEqual(self.watches.started, [])
+        self.net.refuse()
         (w,) = self.watches.live()
         self.assertEqual(w.address, self.there)
-        self.assertEqual(self.attempts(), 1)
+        self.assertEqual(self.net.retry_in(), 0.0)
+        self.net.reactor.advance(0)
+        self.assertEqual(self.attempts(), 2)
+        self.net.refuse()
+        self.assertAlmostEqual(self.net.retry_in(), 8.0)
+        self.assertEqual(len(self.watches.started), 1)
+
+    def test_parent_there_at_once_is_not_watched(self):
+        """A parent that answers the first attempt is never watched for."""
+        self.net.tier(S.HOST, accept_at=self.there)
+        self.net.connect()
+        self.assertTrue(self.link.introduced)
+        self.assertEqual(self.watches.started, [])
 
     def test_hint_while_waiting(self):
         """A hint while the 8 s retry is pending makes the attempt at once: the clock
         has not moved and the pending retry is gone."""
-        self.net.refuse()
+        self.waiting()
         self.assertAlmostEqual(self.net.retry_in(), 8.0)
         now = self.net.reactor.seconds()
         self.watches.live()[0].hint()
-        self.assertEqual(self.attempts(), 2)
+        self.assertEqual(self.attempts(), 3)
         self.assertEqual(self.net.reactor.seconds(), now)
         self.assertEqual([c for c in self.net.reactor.getDelayedCalls() if c.active()], [])
         self.net.tier(S.HOST, accept_at=self.there)
@@ -96,38 +119,43 @@ class Hints(unittest.TestCase):
 
     def test_schedule_after_a_hinted_failure(self):
         """When the hinted attempt is refused too, the schedule goes on as before."""
-        self.net.refuse()
+        self.waiting()
         self.watches.live()[0].hint()
         self.net.refuse()
         self.assertAlmostEqual(self.net.retry_in(), 8.0)
         self.net.reactor.advance(8.0)
-        self.assertEqual(self.attempts(), 3)
+        self.assertEqual(self.attempts(), 4)
 
     def test_hint_during_an_attempt(self):
         """A hint while an attempt is under way makes the next one follow at once if
         that one fails, and only the next one."""
+        self.waiting()
+        self.net.reactor.advance(8.0)
+        self.assertEqual(self.attempts(), 3)
         self.watches.live()[0].hint()
-        self.assertEqual(self.attempts(), 1)
+        self.assertEqual(self.attempts(), 3)
         self.net.refuse()
         self.assertEqual(self.net.retry_in(), 0.0)
         self.net.reactor.advance(0)
-        self.assertEqual(self.attempts(), 2)
+        self.assertEqual(self.attempts(), 4)
         self.net.refuse()
         self.assertAlmostEqual(self.net.retry_in(), 8.0)
 
     def test_connected_stops_watching(self):
         """Once connected the watch is stopped, and a hint changes nothing."""
+        self.waiting()
         w = self.watches.live()[0]
+        self.net.reactor.advance(8.0)
         self.net.tier(S.HOST, accept_at=self.there)
         self.net.connect()
         self.assertTrue(w.stopped)
         self.assertEqual(self.watches.live(), [])
         w.hint()
-        self.assertEqual(self.attempts(), 1)
+        self.assertEqual(self.attempts(), 3)
         self.assertEqual([c for c in self.net.reactor.getDelayedCalls() if c.active()], [])
 
     def test_watching_again_after_a_loss(self):
-        """Losing the parent starts a new watch; a hint then replaces the first retry
+        """Losing the parent starts a watch; a hint then replaces the first retry
         of the loss, and the parent that comes back gets everything again."""
         top = self.net.tier(S.HOST, accept_at=self.there)
         p = publication('again')
@@ -137,8 +165,7 @@ class Hints(unittest.TestCase):
         pump.serverIO.loseConnection()
         self.net.flush()
         self.assertFalse(self.link.connected)
-        first, again = self.watches.started
-        self.assertTrue(first.stopped)
+        (again,) = self.watches.started
         self.assertFalse(again.stopped)
         self.assertTrue(0 < self.net.retry_in() <= FIRST_RETRY)
         again.hint()
@@ -149,12 +176,12 @@ class Hints(unittest.TestCase):
 
     def test_stop_stops_watching(self):
         """Stopping the tier stops the watch, and a late hint does nothing."""
+        self.waiting()
         w = self.watches.live()[0]
-        self.net.refuse()
         self.child.stopService()
         self.assertTrue(w.stopped)
         w.hint()
-        self.assertEqual(self.attempts(), 1)
+        self.assertEqual(self.attempts(), 2)
 
     def test_no_watch_for_a_clock(self):
         """The real watch asks for a reactor that reads files: with a bare clock the link
@@ -328,6 +355,7 @@ class Folder(unittest.TestCase):
         child.startService()
         self.addCleanup(child.stopService)
         yield child.parent_link.when_tried()
+        yield child.parent_link.when_tried()    # the one made at once as the watch began
         self.assertFalse(child.parent_link.connected)
         host = Tier(S.HOST, accept_at=self.address)
         host.startService()

@@ -113,6 +113,7 @@ class Net(object):
     def tier(self, scope, local=None, rng=None, start=True, **kw):
         if local is not None:
             kw.update(local.callbacks())
+        kw.setdefault('watch', lambda *args: None)     # no rendezvous in memory
         t = Tier(scope, reactor=self.reactor, log=kw.pop('log', None) or Log(),
                  rng=rng or Pinned(0.5), **kw)
         self.tiers.append(t)
