@@ -5,7 +5,7 @@ One :class:`FramedStream` per TCP (or TLS) connection: the frame handling of
 ``Hello`` exchange, keep-alive and the connection's life cycle.
 """
 
-from twisted.internet import protocol, tcp
+from twisted.internet import protocol
 
 from ..runtime.messages import Stop
 from . import frame as F
@@ -19,6 +19,9 @@ _HELLO = Hello()
 
 def _direct_send(transport):
     """The socket's send of a plain TCP transport whose buffer we can see, or None."""
+    # Not at module level: twisted.internet.tcp imports OpenSSL when it can,
+    # and a connection exists only once the reactor has imported it anyway.
+    from twisted.internet import tcp
     if not isinstance(transport, tcp.Connection) or getattr(transport, 'TLS', True):
         return None
     for name in ('dataBuffer', '_tempDataLen', 'disconnecting', '_writeDisconnected',
