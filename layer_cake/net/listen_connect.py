@@ -22,6 +22,22 @@ from .stream import FramedStream
 
 BACKLOG = 128
 
+# TLS needs pyOpenSSL, service_identity and cryptography; an install may lack
+# them, and then an encrypted request is refused, saying why.
+_TLS_PACKAGES = ('OpenSSL', 'cryptography', 'service_identity')
+NO_TLS = 'encryption needs pyOpenSSL and service_identity, which are not installed'
+
+
+def _tls():
+    """The TLS module, imported on the first encrypted request; None without pyOpenSSL."""
+    try:
+        from . import tls
+    except ImportError as e:
+        if (e.name or '').split('.')[0] in _TLS_PACKAGES:
+            return None
+        raise
+    return tls
+
 
 class ListenFactory(protocol.Factory):
     """Makes the accepted end of each connection for one listener."""
@@ -136,7 +152,10 @@ class Network(object):
                                 controller_address=controller)
         factory = ListenFactory(self, controller, placeholder, make_end)
         if request.encrypted:
-            from . import tls
+            tls = _tls()
+            if tls is None:
+                self._not_listening(request, controller, 0, NO_TLS)
+                return
             try:
                 factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
             except tls.MaterialError as e:
@@ -203,7 +222,12 @@ class Network(object):
             make_end = _framed_connector
         factory = ConnectFactory(self, controller, request, make_end)
         if request.encrypted:
-            from . import tls
+            tls = _tls()
+            if tls is None:
+                self.notify(NotConnected(request=request, error_code=0,
+                                         error_text='cannot connect to "%s" (%s)' % (ipp, NO_TLS)),
+                            controller)
+                return
             try:
                 factory = tls.wrap_client_factory(factory, ipp.host, reactor=engine.reactor)
             except tls.MaterialError as e:

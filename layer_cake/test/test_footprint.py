@@ -61,3 +61,13 @@ class LazyImportTests(unittest.TestCase):
         self.assertEqual(seen['listen'], 'Listening')
         self.assertEqual(seen['received'], 'Ack')
         self.assertEqual(seen['used'], ['OpenSSL', 'layer_cake.net.tls'])
+
+    def test_encryption_refused_without_pyopenssl(self):
+        """Without pyOpenSSL installed, encrypted requests are refused, saying why."""
+        seen = self.run_python([os.path.join(PROGRAMS, 'lazy_tls.py'), '--without-openssl'],
+                               env={tls.FOLDER_VARIABLE: os.path.join(self.folder(), 'keys')})
+        self.assertEqual(seen['listen'], 'NotListening')
+        self.assertIn('pyOpenSSL', seen['listen_error'])
+        self.assertEqual(seen['connect'], 'NotConnected')
+        self.assertIn('pyOpenSSL', seen['connect_error'])
+        self.assertEqual(seen['used'], [])
