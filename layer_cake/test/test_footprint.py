@@ -3,9 +3,10 @@ works once it is needed.
 
 A process pays for every module it imports, in start-up time and in memory
 (which the kernel also has to free when the process is killed), so the
-package defers the heavy ones: TLS, Twisted's endpoints and TLS machinery,
-the directory tiers.  Each test runs a fresh interpreter, since this one has
-imported everything long ago.
+package imports Twisted only when the runtime starts, and TLS only for the
+first encrypted listen or connect: the ``layer-cake`` command's verbs that
+only read and write files never load either.  Each test runs a fresh
+interpreter, since this one has imported everything long ago.
 """
 
 import json
@@ -21,13 +22,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROGRAMS = os.path.join(ROOT, 'layer_cake', 'test', 'programs')
 DEADLINE = 120.0
 
-# Not imported by ``import layer_cake``: what only encryption, or only a
-# running directory, needs.
-DEFERRED = ('OpenSSL', 'cryptography', 'service_identity', 'twisted.internet.ssl',
-            'twisted.protocols.tls', 'twisted.internet.endpoints', 'twisted.internet.tcp',
-            'twisted.protocols.amp', 'layer_cake.net.tls', 'layer_cake.directory.tier')
+# Not imported by ``import layer_cake``: what only a running runtime, a
+# connection, a child process, encryption or the directory's tiers need.
+DEFERRED = ('twisted', 'zope', 'OpenSSL', 'cryptography', 'service_identity',
+            'layer_cake.net.tls', 'layer_cake.net.stream', 'layer_cake.process.captured',
+            'layer_cake.process.parent_link', 'layer_cake.directory.tier')
 
-PROBE = 'import json, sys, layer_cake; print(json.dumps(sorted(sys.modules)))'
+PROBE = 'import json, sys, %s; print(json.dumps(sorted(sys.modules)))'
+
+
+def deferred_in(modules):
+    return sorted(m for m in modules if m.split('.')[0] in DEFERRED or m in DEFERRED)
 
 
 class LazyImportTests(unittest.TestCase):
@@ -46,11 +51,28 @@ class LazyImportTests(unittest.TestCase):
         os.makedirs(path)
         return path
 
-    def test_import_leaves_out_tls_and_tiers(self):
-        """``import layer_cake`` imports no OpenSSL, Twisted TLS or endpoints, and no tier."""
-        modules = set(self.run_python(['-c', PROBE]))
-        self.assertIn('layer_cake.directory.service', modules)
-        self.assertEqual(sorted(m for m in DEFERRED if m in modules), [])
+    def test_import_leaves_out_twisted_and_tls(self):
+        """``import layer_cake`` imports no Twisted, no OpenSSL and no tier, yet has every add-on."""
+        modules = self.run_python(['-c', PROBE % ('layer_cake',)])
+        for add_on in ('layer_cake.net.listen_connect', 'layer_cake.process.collector',
+                       'layer_cake.directory.service'):
+            self.assertIn(add_on, modules)
+        self.assertEqual(deferred_in(modules), [])
+
+    def test_command_imports_no_twisted(self):
+        """The ``layer-cake`` command's module, with all its verbs, imports no Twisted."""
+        modules = self.run_python(['-c', PROBE % ('layer_cake.cli.main',)])
+        self.assertEqual(deferred_in(modules), [])
+
+    def test_runtime_brings_twisted(self):
+        """Starting the runtime imports the reactor and the tier, and still no TLS code."""
+        probe = ('import json, sys, layer_cake as lc\n'
+                 'with lc.channel():\n'
+                 '    print(json.dumps(sorted(sys.modules)))')
+        modules = self.run_python(['-c', probe])
+        for name in ('twisted.internet.reactor', 'twisted.logger', 'layer_cake.directory.tier'):
+            self.assertIn(name, modules)
+        self.assertNotIn('layer_cake.net.tls', modules)
 
     def test_encryption_after_lazy_import(self):
         """An encrypted listen and connect work in a process that imported no TLS up front."""
