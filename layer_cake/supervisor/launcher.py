@@ -43,10 +43,12 @@ MESSAGE_LIMIT = 1 << 20
 
 # What every role imports as it starts and group-cake has not imported by the
 # time it forks the launcher: the modules of the platform's reactor (a module
-# only: each role makes its own reactor) and the process directory, which the
-# runtime imports lazily.  The launcher imports them once, so that each role
-# finds them already there, in memory shared with its siblings.
-ROLE_MODULES = ('twisted.internet.default', 'layer_cake.directory.process_directory')
+# only: each role makes its own reactor), and what the runtime imports lazily
+# and a role uses -- its process directory, its link to group-cake over the
+# control pipes, framed connections.  The launcher imports them once, so that
+# each role finds them already there, in memory shared with its siblings.
+ROLE_MODULES = ('twisted.internet.default', 'layer_cake.directory.process_directory',
+                'layer_cake.process.parent_link', 'layer_cake.net.factories')
 
 
 def forkable(argv):
