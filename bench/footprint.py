@@ -26,7 +26,10 @@ In every repetition the sides take turns, and each measures:
 Every process runs with bytecode compiled, as from an installed package:
 ``PYTHONDONTWRITEBYTECODE`` is dropped and ``PYTHONPYCACHEPREFIX`` points at
 a cache of this script's own in /tmp, so no tree gets ``__pycache__``
-folders.  One untimed pass per side fills that cache first.
+folders.  One untimed pass per side fills that cache first.  ``--as-is``
+keeps the environment as it is instead: where ``PYTHONDONTWRITEBYTECODE`` is
+set and a tree has no ``__pycache__``, every process compiles that tree's
+modules again, which is what it costs.
 
 The figures are median, min-max and the interquartile range over the
 repetitions.  Nothing runs in parallel; the machine is shared, so read
@@ -50,6 +53,7 @@ CACHE = '/tmp/layer-cake-footprint-pyc'
 DEADLINE = 60.0
 POLL = 0.002
 IDLE = 0.3
+AS_IS = [False]         # --as-is: leave the bytecode settings of the environment alone
 
 IMPORT_PROBE = r'''
 import json, sys, time
@@ -76,8 +80,9 @@ class Side(object):
 
     def env(self, **extra):
         env = dict(os.environ)
-        env.pop('PYTHONDONTWRITEBYTECODE', None)
-        env['PYTHONPYCACHEPREFIX'] = CACHE
+        if not AS_IS[0]:
+            env.pop('PYTHONDONTWRITEBYTECODE', None)
+            env['PYTHONPYCACHEPREFIX'] = CACHE
         if self.tree:
             env['PYTHONPATH'] = self.tree
         else:
@@ -245,7 +250,10 @@ def main():
     a.add_argument('--reps', type=int, default=10)
     a.add_argument('--tests', default='import role host-cake')
     a.add_argument('--json', metavar='FILE', help='also write every figure as JSON lines')
+    a.add_argument('--as-is', action='store_true',
+                   help='keep PYTHONDONTWRITEBYTECODE and the bytecode cache as they are')
     args = a.parse_args()
+    AS_IS[0] = args.as_is
     sides = [Side(s) for s in (args.side or ['base=/work/main', 'mine=%s' % ROOT])]
     tests = args.tests.split()
     results = {s.name: {t: [] for t in tests} for s in sides}
@@ -267,7 +275,8 @@ def main():
     for s in sides:
         print('%s: %s %s' % (s.name, s.python, ('PYTHONPATH=%s' % s.tree) if s.tree else
                              '(installed)'))
-    print('%d repetitions' % args.reps)
+    print('%d repetitions%s' % (args.reps, ', environment as it is' if args.as_is else
+                                ', bytecode cached'))
     print(table(sides, results, tests))
 
 
