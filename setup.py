@@ -14,6 +14,8 @@ if os.path.isdir(os.path.join(HERE, 'twisted', 'plugins')):
     packages.append('twisted.plugins')
     package_data['twisted'] = ['plugins/*.py']
 
+TLS = ['pyOpenSSL', 'service-identity', 'cryptography', 'pyasn1']
+
 with open(os.path.join(HERE, 'README.md'), encoding='utf-8') as f:
     long_description = f.read()
 
@@ -33,13 +35,13 @@ setup(
     install_requires=[
         'twisted',
         'zope.interface',
-        'service-identity',
-        'cryptography',
-        'pyasn1',
-        'pyOpenSSL',
     ],
     extras_require={
-        'test': ['hypothesis', 'sphinx'],
+        # encrypted=True (TLS). Optional: wherever pyOpenSSL is installed,
+        # Twisted's reactor imports it, and cryptography with it, into every
+        # process (about 13 MB and tens of milliseconds each; bench/footprint.py).
+        'tls': TLS,
+        'test': ['hypothesis', 'sphinx'] + TLS,
         'doc': ['sphinx'],
     },
     # Console scripts are registered when their modules exist:
