@@ -14,6 +14,8 @@ if os.path.isdir(os.path.join(HERE, 'twisted', 'plugins')):
     packages.append('twisted.plugins')
     package_data['twisted'] = ['plugins/*.py']
 
+TLS = ['pyOpenSSL']
+
 with open(os.path.join(HERE, 'README.md'), encoding='utf-8') as f:
     long_description = f.read()
 
@@ -34,12 +36,15 @@ setup(
         'twisted',
         'zope.interface',
         'service-identity',
-        'cryptography',
         'pyasn1',
-        'pyOpenSSL',
     ],
     extras_require={
-        'test': ['hypothesis', 'sphinx'],
+        # encrypted=True (TLS) needs pyOpenSSL too. Optional: wherever it is
+        # installed, Twisted's reactor imports it, and cryptography and
+        # service_identity with it, into every process (about 13 MB and tens
+        # of milliseconds each; bench/footprint.py).
+        'tls': TLS,
+        'test': ['hypothesis', 'sphinx'] + TLS,
         'doc': ['sphinx'],
     },
     # Console scripts are registered when their modules exist:

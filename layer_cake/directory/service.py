@@ -4,6 +4,10 @@ The runtime's add-on list (:func:`layer_cake.runtime.start.add_on`) starts
 :class:`DirectoryAddOn` with every start-up: it creates the
 :class:`.process_directory.ProcessDirectory` as a child of the root, and
 ``directory_address()`` is where ``lc.publish`` and friends send.
+
+The directory's machinery (:mod:`.process_directory`, :mod:`.tier`, AMP,
+Twisted's endpoints and TLS) is imported at start-up, not with this module:
+``import layer_cake`` stays light for programs that never run the runtime.
 """
 
 from ..net.ipp import ScopeOfDirectory
@@ -14,14 +18,16 @@ from ..runtime import engine
 from ..runtime import point
 from ..runtime import start
 from ..types.errors import PointConstructionError
-from .tier import STANDARD_PARENT
 
-__all__ = ['DirectoryAddOn', 'directory_address', 'process_directory', 'AUTO_PARENT']
+__all__ = ['DirectoryAddOn', 'directory_address', 'process_directory', 'AUTO_PARENT',
+           'STANDARD']
 
 # Where a process's directory looks for its parent when it has not been told
-# (--connect-to-directory): the standard place for its scope, host-cake at
-# 127.0.0.1:54195.  Tests point it at their own host-cake, or at None.
-AUTO_PARENT = STANDARD_PARENT
+# (--connect-to-directory): STANDARD, the standard place for its scope
+# (host-cake at 127.0.0.1:54195).  Tests point it at their own host-cake, or
+# at None.
+STANDARD = 'standard'
+AUTO_PARENT = STANDARD
 
 
 class DirectoryAddOn(object):
@@ -32,17 +38,19 @@ class DirectoryAddOn(object):
 
     def start(self):
         from .process_directory import ProcessDirectory
+        from .tier import STANDARD_PARENT
         self.directory = None
         if self._owner_ended not in point.end_watchers:
             point.end_watchers.append(self._owner_ended)
         connect_to = getattr(C.CL, 'connect_to_directory', None)
         if connect_to is not None and not connect_to.port:
             connect_to = None
+        auto_parent = STANDARD_PARENT if AUTO_PARENT is STANDARD else AUTO_PARENT
         scope = getattr(C.CL, 'directory_scope', None)
         if scope is not ScopeOfDirectory.LIBRARY:
             scope = ScopeOfDirectory.PROCESS
         address = point.create_object(start.root(), ProcessDirectory, (),
-                                      {'connect_to': connect_to, 'auto_parent': AUTO_PARENT,
+                                      {'connect_to': connect_to, 'auto_parent': auto_parent,
                                        'scope': scope})
         self.directory = A.objects.get(address[-1])
 

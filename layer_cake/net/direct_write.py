@@ -9,13 +9,14 @@ not take (and every error, and every TLS transport) to Twisted as before, so
 ordering and flow control are unchanged.
 """
 
-from twisted.internet import tcp
-
 __all__ = ['DirectWriter']
 
 
 def _socket_send(transport):
     """The socket's send of a plain TCP transport whose buffer we can see, or None."""
+    # Not at module level: twisted.internet.tcp imports OpenSSL when it can,
+    # and a transport exists only once the reactor has imported it anyway.
+    from twisted.internet import tcp
     if not isinstance(transport, tcp.Connection) or getattr(transport, 'TLS', True):
         return None
     for name in ('dataBuffer', '_tempDataLen', 'disconnecting', '_writeDisconnected',

@@ -4,66 +4,38 @@ The calls return at once; the work happens on the reactor thread, in the
 :class:`Network` add-on, and the outcome reaches the caller (the
 controller) as a message.  The add-on also remembers every listener and
 connection so that process shutdown closes them all.
+
+The Twisted side (:mod:`.factories`, :mod:`.stream`) is imported by the first
+request, when the runtime and its reactor are up anyway.
 """
 
 import uuid
-
-from twisted.internet import error as E
-from twisted.internet import protocol
 
 from ..runtime import engine
 from ..runtime import log as L
 from ..runtime import point
 from ..runtime import start
-from .endpoint import error_code_of, error_text_of
 from .ipp import HostPort
 from .messages import (ConnectStream, ListenForStream, Listening, NotConnected, NotListening)
-from .stream import FramedStream
 
 BACKLOG = 128
 
-
-class ListenFactory(protocol.Factory):
-    """Makes the accepted end of each connection for one listener."""
-
-    def __init__(self, network, controller, listening, make_end):
-        self.network = network
-        self.controller = controller
-        self.listening = listening
-        self.make_end = make_end
-
-    def buildProtocol(self, addr):
-        return self.make_end(self.network, self.controller, self.listening)
+# TLS needs pyOpenSSL besides service_identity and cryptography; an install
+# without the tls extra lacks it, and then an encrypted request is refused,
+# saying why.
+_TLS_PACKAGES = ('OpenSSL', 'cryptography', 'service_identity')
+NO_TLS = 'encryption needs pyOpenSSL (the tls extra), which is not installed'
 
 
-class ConnectFactory(protocol.ClientFactory):
-    """Makes the connecting end, and reports a connect that failed."""
-
-    def __init__(self, network, controller, request, make_end):
-        self.network = network
-        self.controller = controller
-        self.request = request
-        self.make_end = make_end
-
-    def buildProtocol(self, addr):
-        return self.make_end(self.network, self.controller, self.request)
-
-    def clientConnectionFailed(self, connector, reason):
-        self.network.notify(NotConnected(
-            request=self.request, error_code=error_code_of(reason) or 0,
-            error_text='cannot connect to "%s" (%s)' % (self.request.requested_ipp,
-                                                        error_text_of(reason))),
-            self.controller)
-
-
-def _framed_listener(network, controller, listening):
-    return FramedStream(network, controller, listening, accepted=True)
-
-
-def _framed_connector(network, controller, request):
-    return FramedStream(network, controller, request, accepted=False,
-                        keep_alive=request.keep_alive,
-                        keep_alive_period=request.keep_alive_period)
+def _tls():
+    """The TLS module, imported on the first encrypted request; None without pyOpenSSL."""
+    try:
+        from . import tls
+    except ImportError as e:
+        if (e.name or '').split('.')[0] in _TLS_PACKAGES:
+            return None
+        raise
+    return tls
 
 
 class Network(object):
@@ -134,9 +106,14 @@ class Network(object):
             return
         placeholder = Listening(request=request, listening_ipp=HostPort(ipp.host, ipp.port),
                                 controller_address=controller)
+        from .factories import ListenFactory
+        from twisted.internet.error import CannotListenError
         factory = ListenFactory(self, controller, placeholder, make_end)
         if request.encrypted:
-            from . import tls
+            tls = _tls()
+            if tls is None:
+                self._not_listening(request, controller, 0, NO_TLS)
+                return
             try:
                 factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
             except tls.MaterialError as e:
@@ -145,7 +122,7 @@ class Network(object):
         try:
             port = engine.reactor.listenTCP(ipp.port, factory, backlog=BACKLOG,
                                             interface=ipp.host or '')
-        except E.CannotListenError as e:
+        except CannotListenError as e:
             cause = e.socketError
             code = getattr(cause, 'errno', None) or 0
             text = getattr(cause, 'strerror', None) or str(cause)
@@ -171,7 +148,8 @@ class Network(object):
         if request.http_server is not None or request.uri_form is not None:
             from .http_server import http_listener
             return http_listener(request)
-        return _framed_listener
+        from .factories import framed_listener
+        return framed_listener
 
     def stop_listening(self, lid, controller):
         entry = self._listeners.pop(lid, None)
@@ -196,14 +174,20 @@ class Network(object):
                                      error_text='cannot connect to "%s" (sockets shutting down)'
                                      % (ipp,)), controller)
             return
+        from .factories import ConnectFactory, framed_connector
         if request.http_client is not None:
             from .http_client import http_connector
             make_end = http_connector
         else:
-            make_end = _framed_connector
+            make_end = framed_connector
         factory = ConnectFactory(self, controller, request, make_end)
         if request.encrypted:
-            from . import tls
+            tls = _tls()
+            if tls is None:
+                self.notify(NotConnected(request=request, error_code=0,
+                                         error_text='cannot connect to "%s" (%s)' % (ipp, NO_TLS)),
+                            controller)
+                return
             try:
                 factory = tls.wrap_client_factory(factory, ipp.host, reactor=engine.reactor)
             except tls.MaterialError as e:

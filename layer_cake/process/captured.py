@@ -4,7 +4,8 @@
 ProcessObject's child, a Utility's program, a group's role: stdout is
 collected (up to a limit) as the child's result, the end is reported once as
 ``(exit code, signal)`` through :meth:`ended_with`, and signals are sent by
-name.  A reactor running in a thread other than the main one cannot install
+name.  :class:`ProgramProcess` is a Utility's program.  A reactor running
+in a thread other than the main one cannot install
 a SIGCHLD handler, so once every pipe has closed the child is reaped here,
 asking again at growing intervals until its exit status is there.
 """
@@ -12,16 +13,15 @@ asking again at growing intervals until its exit status is there.
 from twisted.internet import error as E
 from twisted.internet import protocol
 
+from ..runtime import engine
+from ..runtime import point
+from .child_messages import ChildEnded
+
 # The most a child may print as its result.
 OUTPUT_LIMIT = 64 << 20
 
 # Reaping without SIGCHLD: look again at these intervals once the pipes have closed.
 REAP_INTERVALS = (0.002, 0.01, 0.05, 0.1, 0.25)
-
-
-def exit_code(code, signal):
-    """One figure for an end: the exit code, or ``-N`` for a child ended by signal N."""
-    return code if code is not None else -(signal or 0)
 
 
 class CapturedProcess(protocol.ProcessProtocol):
@@ -89,3 +89,21 @@ class CapturedProcess(protocol.ProcessProtocol):
             return True
         except (E.ProcessExitedAlready, OSError):
             return False
+
+
+class ProgramProcess(CapturedProcess):
+    """A Utility's program: feed stdin, collect stdout, tell the owner when it has gone."""
+
+    def __init__(self, owner, feed):
+        self.owner = owner
+        self.feed = feed
+        self.init_captured(engine.reactor)
+
+    def connectionMade(self):
+        CapturedProcess.connectionMade(self)
+        if self.feed is not None:
+            self.transport.writeToChild(0, self.feed)
+            self.transport.closeChildFD(0)
+
+    def ended_with(self, code, signal):
+        point.send(ChildEnded(exit_code=code, signal=signal), self.owner, self.owner)

@@ -3,16 +3,15 @@
 :class:`ChildProtocol` collects the child's stdout (its result), carries
 frames both ways over the control pipes of :mod:`.pipes` with the framing of
 :class:`layer_cake.net.framed_end.FramedEnd`, and tells the ProcessObject
-that owns it what happened with three internal messages: ``ChildReady`` (the
-child's first frame arrived: it can take messages), ``ChildBroken`` (the
-child wrote something that is not a frame) and ``ChildEnded`` (the process
-has exited and every pipe is drained).
+that owns it what happened with the three messages of :mod:`.child_messages`:
+``ChildReady`` (the child's first frame arrived: it can take messages),
+``ChildBroken`` (the child wrote something that is not a frame) and
+``ChildEnded`` (the process has exited and every pipe is drained).
 
 A Proxy in the object table stands for the child: an address ending in the
 proxy's id reaches the object with the rest of that address in the child.
 """
 
-from ..types import registry
 from ..runtime import address as A
 from ..runtime import engine
 from ..runtime import log as L
@@ -20,35 +19,9 @@ from ..runtime import point
 from ..net.endpoint import Proxy
 from ..net.framed_end import FramedEnd
 from ..net.messages import EndOfTransport, Hello
-from .captured import OUTPUT_LIMIT, CapturedProcess, exit_code
+from .captured import OUTPUT_LIMIT, CapturedProcess
+from .child_messages import ChildBroken, ChildEnded, ChildReady
 from .pipes import FROM_CHILD, TO_CHILD
-
-class ChildReady(object):
-    """The child has opened its end of the control pipes."""
-
-
-class ChildBroken(object):
-    """The child wrote bytes that are not frames; the link is unusable."""
-
-    def __init__(self, note: str = None):
-        self.note = note
-
-
-class ChildEnded(object):
-    """The child process is gone: its exit code, or the signal that ended it."""
-
-    def __init__(self, exit_code: int = None, signal: int = None):
-        self.exit_code = exit_code
-        self.signal = signal
-
-    def code(self):
-        """The exit code, or ``-N`` for signal N."""
-        return exit_code(self.exit_code, self.signal)
-
-
-for _m in (ChildReady, ChildBroken, ChildEnded):
-    registry.bind_message(_m, copy_before_sending=False, message_trail=False,
-                          execution_trace=False)
 
 
 class ChildProtocol(FramedEnd, CapturedProcess):

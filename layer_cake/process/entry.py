@@ -39,7 +39,6 @@ from ..runtime.bind import bind_stateless
 from ..runtime.storage import File
 from . import command_line as C
 from . import role as R
-from .parent_link import open_parent_link, watch_parent
 from .pipes import take_parent_pipes
 from .role import DEFAULT_HOME, HomeRole
 
@@ -106,6 +105,7 @@ def EntryObject_Start(self, message):
         self.complete(Faulted('cannot create main object', str(e)))
     if self.parent_pipes is not None:
         # A child of a ProcessObject: messages from the parent now have somewhere to go.
+        from .parent_link import open_parent_link
         open_parent_link(self.parent_pipes, self.main, self.object_address)
 
 
@@ -140,6 +140,7 @@ def _run_main(object_type, args, kw, sink, parent_pipes=None):
     address = enter(entry, P.registration_of(EntryObject), root.object_address,
                     object_ending=ending)
     if parent_pipes is not None:
+        from .parent_link import watch_parent
         watch_parent(parent_pipes[0], address, exit_status=FAULTY_EXIT)
     previous = {}
 

@@ -35,8 +35,8 @@ from ..net.ipp import HostPort
 from ..runtime.point import Point, StateMachine
 from . import command_line as C
 from . import role as R
-from .captured import exit_code as exit_code_of
-from .child_protocol import ChildBroken, ChildEnded, ChildProtocol, ChildReady
+from .child_messages import ChildBroken, ChildEnded, ChildReady
+from .child_messages import exit_code as exit_code_of
 from .collector import collector
 from .home import Home
 from .pipes import child_environment, child_file_descriptors
@@ -330,6 +330,7 @@ class ProcessObject(Point, StateMachine):
         if target.python_path:
             env['PYTHONPATH'] = os.pathsep.join(
                 list(target.python_path) + [p for p in [env.get('PYTHONPATH')] if p])
+        from .child_protocol import ChildProtocol   # Twisted's side, once there is a child
         self.child = ChildProtocol(self.object_address)
         try:
             engine.reactor.spawnProcess(self.child, argv[0], argv, env=env,

@@ -16,35 +16,15 @@ from ..types import registry
 from ..types.argument import encode_argument
 from ..runtime import engine
 from ..runtime import log as L
-from ..runtime import point
 from ..runtime.bind import bind
 from ..runtime.messages import Aborted, Faulted, Start, Stop, T1
 from ..runtime.point import Point, Stateless
-from .captured import CapturedProcess
-from .child_protocol import ChildEnded
+from .child_messages import ChildEnded
 
 __all__ = ['Utility']
 
 # Seconds between SIGTERM and SIGKILL after a Stop.
 KILL_GRACE = 3.0
-
-
-class _Captured(CapturedProcess):
-    """Feed stdin, collect stdout, and tell the Utility when the program has gone."""
-
-    def __init__(self, owner, feed):
-        self.owner = owner
-        self.feed = feed
-        self.init_captured(engine.reactor)
-
-    def connectionMade(self):
-        CapturedProcess.connectionMade(self)
-        if self.feed is not None:
-            self.transport.writeToChild(0, self.feed)
-            self.transport.closeChildFD(0)
-
-    def ended_with(self, code, signal):
-        point.send(ChildEnded(exit_code=code, signal=signal), self.owner, self.owner)
 
 
 def _flag(name, value, schema):
@@ -126,7 +106,8 @@ def Utility_Start(self, message):
     feed = self.stdin
     if isinstance(feed, str):
         feed = feed.encode(self.encoding)
-    self.captured = _Captured(self.object_address, feed)
+    from .captured import ProgramProcess        # Twisted's side, once there is a program
+    self.captured = ProgramProcess(self.object_address, feed)
     fds = {0: 'w' if feed is not None else 0, 1: 'r', 2: 2}
     try:
         engine.reactor.spawnProcess(self.captured, argv[0], argv, env=dict(os.environ),

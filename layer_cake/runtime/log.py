@@ -4,6 +4,10 @@ Every record an object logs goes through ``twisted.logger`` (a publisher of
 our own, so a Twisted application can add observers) and is rendered in the
 layer-cake line format.  Records below the active sink's level are never
 built: ``threshold`` is read on the hot path before any formatting happens.
+
+``twisted.logger`` is imported with the first sink (at start-up), not with
+this module: a program that never starts the runtime, such as most verbs of
+the ``layer-cake`` command, then imports no Twisted at all.
 """
 
 import datetime
@@ -12,8 +16,6 @@ import os
 import sys
 import threading
 import time
-
-from twisted.logger import LogLevel, LogPublisher, globalLogPublisher
 
 from ..types import registry
 from ..types import portable as P
@@ -55,11 +57,8 @@ TAG_LEVEL = {
     USER_TAG.CHECK: USER_LOG.WARNING,
 }
 
-_TWISTED_LEVEL = {
-    USER_LOG.FAULT: LogLevel.critical, USER_LOG.WARNING: LogLevel.warn,
-    USER_LOG.CONSOLE: LogLevel.info, USER_LOG.OBJECT: LogLevel.debug,
-    USER_LOG.TRACE: LogLevel.debug, USER_LOG.DEBUG: LogLevel.debug,
-}
+# Twisted's level for each of ours (filled with the publisher, below).
+_TWISTED_LEVEL = {}
 
 
 class PointLog(object):
@@ -131,10 +130,13 @@ class TwistedSink(Sink):
     """Hand records on to Twisted's global log publisher (for twistd and apps)."""
 
     def __init__(self, level=USER_LOG.CONSOLE):
+        from twisted.logger import globalLogPublisher
+        _make_publisher()
         self.level = USER_LOG(level)
+        self.publish = globalLogPublisher
 
     def write(self, record):
-        globalLogPublisher({
+        self.publish({
             'log_namespace': 'layer_cake', 'log_level': _TWISTED_LEVEL[TAG_LEVEL[record.tag]],
             'log_time': record.stamp, 'log_format': '{lc_line}',
             'lc_line': render(record, pid=False), 'log_system': 'layer_cake'})
@@ -153,10 +155,24 @@ def select_logs(level):
     return StreamSink(level)
 
 
-# The publisher every record goes through, and the active threshold.
-publisher = LogPublisher()
+# The publisher every record goes through (made by the first use_sink), and
+# the active threshold.
+publisher = None
 _sink = None
 threshold = USER_LOG.NONE
+
+
+def _make_publisher():
+    global publisher
+    if publisher is None:
+        from twisted.logger import LogLevel, LogPublisher
+        _TWISTED_LEVEL.update({
+            USER_LOG.FAULT: LogLevel.critical, USER_LOG.WARNING: LogLevel.warn,
+            USER_LOG.CONSOLE: LogLevel.info, USER_LOG.OBJECT: LogLevel.debug,
+            USER_LOG.TRACE: LogLevel.debug, USER_LOG.DEBUG: LogLevel.debug,
+        })
+        publisher = LogPublisher()
+    return publisher
 
 
 def use_sink(sink):
@@ -168,16 +184,17 @@ def use_sink(sink):
     if sink is None:
         threshold = USER_LOG.NONE
         return
-    publisher.addObserver(sink)
+    _make_publisher().addObserver(sink)
     threshold = getattr(sink, 'level', USER_LOG.DEBUG)
 
 
 def emit(tag, address, name, state, text):
     """Build and publish one record (callers check ``threshold`` first)."""
     record = PointLog(time.time(), tag, address, name, state, text)
-    publisher({'log_namespace': 'layer_cake', 'log_level': _TWISTED_LEVEL[TAG_LEVEL[tag]],
-               'log_time': record.stamp, 'log_format': '{lc_line}', 'lc_record': record,
-               'lc_line': text})
+    publish = publisher if publisher is not None else _make_publisher()
+    publish({'log_namespace': 'layer_cake', 'log_level': _TWISTED_LEVEL[TAG_LEVEL[tag]],
+             'log_time': record.stamp, 'log_format': '{lc_line}', 'lc_record': record,
+             'lc_line': text})
 
 
 def words_to_text(words, kv):

@@ -23,6 +23,7 @@ group-cake, and the launcher ends when group-cake's socket closes.
 
 import array
 import atexit
+import importlib
 import json
 import os
 import select
@@ -39,6 +40,15 @@ __all__ = ['Launcher', 'WarmProcess', 'forkable']
 
 # The biggest request or event (a command line and an environment).
 MESSAGE_LIMIT = 1 << 20
+
+# What every role imports as it starts and group-cake has not imported by the
+# time it forks the launcher: the modules of the platform's reactor (a module
+# only: each role makes its own reactor), and what the runtime imports lazily
+# and a role uses -- its process directory, its link to group-cake over the
+# control pipes, framed connections.  The launcher imports them once, so that
+# each role finds them already there, in memory shared with its siblings.
+ROLE_MODULES = ('twisted.internet.default', 'layer_cake.directory.process_directory',
+                'layer_cake.process.parent_link', 'layer_cake.net.factories')
 
 
 def forkable(argv):
@@ -91,6 +101,7 @@ def _serve(sock):
                 pass
     os.closerange(max(keep) + 1, _descriptor_limit())
     original_path = list(sys.path)
+    _import_role_modules()
     while True:
         try:
             ready, _, _ = select.select([sock, wake_read], [], [])
@@ -140,6 +151,14 @@ def _reap(sock):
             _send(sock, {'exited': pid, 'status': status})
         except OSError:
             pass
+
+
+def _import_role_modules():
+    for name in ROLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass                # the role will say what is missing, when it needs it
 
 
 def _become(request, fds, original_path):
