@@ -47,12 +47,11 @@ setup(
         'test': ['hypothesis', 'sphinx'] + TLS,
         'doc': ['sphinx'],
     },
-    # Console scripts are registered when their modules exist:
-    #   lan-cake=layer_cake.directory.lan_main:main
     entry_points={
         'console_scripts': [
             'group-cake=layer_cake.supervisor.group_cake:main',
             'host-cake=layer_cake.directory.host_cake:main',
+            'lan-cake=layer_cake.directory.lan_cake:main',
             'layer-cake=layer_cake.cli.main:main',
         ],
     },

@@ -50,6 +50,7 @@ from ..types.errors import CodecError, ConversionError
 from ..net.ipp import (DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, ScopeOfHost,
                        local_private_other)
 from .introspect import NOT_DETECTED, ChildNode, DirectoryListing, Routed, primary_ip
+from .lan import automatic_lan_parent
 from .listing import Withdrawn, decode_listing, encode_listing, wider
 from .node import DirectoryNode
 from . import rendezvous
@@ -109,12 +110,14 @@ def standard_parent(scope):
     """Where a node of ``scope`` connects when a wider listing first appears (§8.6).
 
     PROCESS and GROUP nodes look for host-cake on this host.  A HOST node
-    would look for lan-cake at the standard LAN address; that waits for the
-    LAN tier, so for now it stays alone unless given a parent.  LAN nodes and
-    library processes never look.
+    looks for lan-cake at the standard LAN address, worked out when that
+    listing appears (a function: :func:`.lan.automatic_lan_parent`), and stays
+    alone when there is none.  LAN nodes and library processes never look.
     """
     if scope in (ScopeOfDirectory.PROCESS, ScopeOfDirectory.GROUP):
         return DIRECTORY_AT_HOST
+    if scope is ScopeOfDirectory.HOST:
+        return automatic_lan_parent
     return None
 
 
@@ -715,10 +718,15 @@ class Tier(service.MultiService):
         return self.parent_link
 
     def ensure_parent(self):
-        """Connect to the automatic parent now, if there is none yet; the link or None."""
+        """Connect to the automatic parent now, if there is none yet; the link or None.
+        An ``auto_parent`` that is a function is asked each time (with the log)."""
         if self.parent_link is None and self.auto_parent is not None:
-            self.log.trace('Connecting to the directory at %s' % (self.auto_parent,))
-            self.connect_parent(self.auto_parent)
+            parent = self.auto_parent
+            if callable(parent):
+                parent = parent(self.log)
+            if parent is not None:
+                self.log.trace('Connecting to the directory at %s' % (parent,))
+                self.connect_parent(parent)
         return self.parent_link
 
     def open_directory(self, scope=ScopeOfDirectory.HOST, connect_to=None):

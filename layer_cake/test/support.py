@@ -202,3 +202,21 @@ def listen_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def set_environment(test, name, value):
+    """Set the environment variable ``name`` to ``value`` (None: remove it) for the
+    rest of ``test``; what it was comes back in the cleanup."""
+    import os
+    old = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+    def restore():
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+    test.addCleanup(restore)

@@ -226,22 +226,9 @@ class Processes(object):
     def network(self, port, until, what, *flags):
         """The first ``layer-cake network`` listing (asking the host-cake on ``port``)
         whose tree() satisfies ``until``; polled with a deadline."""
-        folder = os.path.abspath(self.mktemp())
-        os.makedirs(folder)
         argv = [sys.executable, '-m', 'layer_cake.cli.main', 'network',
                 '--connect-to-directory=%s' % (address_text(port),)] + list(flags)
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            done = subprocess.run(argv, cwd=folder, env=environment(), capture_output=True,
-                                  text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
-            self.assertEqual(done.returncode, 0, done.stderr)
-            nodes = tree(done.stdout)
-            if until(nodes):
-                return nodes
-            if time.monotonic() > deadline:
-                raise AssertionError('no listing with %s within %s s; last:\n%s' % (
-                    what, DEADLINE, done.stdout))
-            time.sleep(0.5)
+        return network_until(self, argv, until, what)[0]
 
     def application(self, tag, directory_port, publish=None, subscribe=None, ping=None):
         """pubsub.py as a stand-alone process whose parent is the directory on that port."""
@@ -273,6 +260,25 @@ class Processes(object):
         if retry is not None:
             argv.append('--retry={"regular_steps": %s}' % (retry,))
         return Program(self, argv, name)
+
+
+def network_until(test, argv, until, what):
+    """(tree(), text) of the first listing printed by ``argv`` (a ``layer-cake
+    network`` command) whose tree satisfies ``until``; polled with a deadline."""
+    folder = os.path.abspath(test.mktemp())
+    os.makedirs(folder)
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        done = subprocess.run(argv, cwd=folder, env=environment(), capture_output=True,
+                              text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+        test.assertEqual(done.returncode, 0, done.stderr)
+        nodes = tree(done.stdout)
+        if until(nodes):
+            return nodes, done.stdout
+        if time.monotonic() > deadline:
+            raise AssertionError('no listing with %s within %s s; last:\n%s' % (
+                what, DEADLINE, done.stdout))
+        time.sleep(0.5)
 
 
 def tree(text):

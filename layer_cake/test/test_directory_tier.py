@@ -23,6 +23,7 @@ from layer_cake.test.support import listen_port
 
 from layer_cake.directory import host_cake_tap
 from layer_cake.directory import tier_protocol as TP
+from layer_cake.directory.lan import automatic_lan_parent
 from layer_cake.directory.listing import (Publication, RouteOffer, RouteWithdrawal,
                                           Subscription, Withdrawn, encode_listing)
 from layer_cake.directory.tier import (ChildFactory, FIRST_RETRY, ParentLink, Tier,
@@ -376,6 +377,19 @@ class Reconnecting(unittest.TestCase):
         self.assertEqual(pub.parent_link.connections, 2)
 
 
+def first_wider_listing(test, net, tier, near, far):
+    """Give ``tier`` a publication and a subscription at scope ``near`` (no connection
+    follows), then a publication at ``far``: the (host, port) of the one connection
+    attempt that makes, and that publication."""
+    tier.node.add(publication('near', near))
+    tier.node.add(subscription('near.*', near))
+    test.assertEqual((net.reactor.tcpClients, tier.parent_link), ([], None))
+    wide = publication('wide', far)
+    tier.node.add(wide)
+    (host, port, _, _, _), = net.reactor.tcpClients
+    return (host, port), wide
+
+
 class AutoConnect(unittest.TestCase):
 
     timeout = 30
@@ -386,13 +400,8 @@ class AutoConnect(unittest.TestCase):
         net = Net(self)
         there = HostPort('127.0.0.1', TOP + 50)
         group = net.tier(S.GROUP, auto_parent=there)
-        group.node.add(publication('mine', S.GROUP))
-        group.node.add(subscription('ours', S.GROUP))
-        self.assertEqual((net.reactor.tcpClients, group.parent_link), ([], None))
-        h = publication('wide', S.HOST)
-        group.node.add(h)
-        (host, port, _, _, _), = net.reactor.tcpClients
-        self.assertEqual((host, port), ('127.0.0.1', TOP + 50))
+        tried, h = first_wider_listing(self, net, group, S.GROUP, S.HOST)
+        self.assertEqual(tried, ('127.0.0.1', TOP + 50))
         top = net.tier(S.HOST, accept_at=there)
         net.connect()
         self.assertEqual(held(top), {h.published_id})
@@ -411,11 +420,13 @@ class AutoConnect(unittest.TestCase):
         self.assertIsNotNone(group.parent_link)
 
     def test_standard_parents(self):
-        """PROCESS and GROUP nodes look for host-cake at 127.0.0.1:54195; HOST, LAN and
-        LIBRARY nodes look for nobody (no LAN guess yet), even with a LAN listing."""
+        """PROCESS and GROUP nodes look for host-cake at 127.0.0.1:54195; a HOST node
+        asks for the automatic LAN parent (switched off in the tests, so a LAN listing
+        connects nowhere); LAN and LIBRARY nodes look for nobody."""
         self.assertEqual(standard_parent(S.PROCESS), DIRECTORY_AT_HOST)
         self.assertEqual(standard_parent(S.GROUP), DIRECTORY_AT_HOST)
-        for scope in (S.HOST, S.LAN, S.LIBRARY):
+        self.assertIs(standard_parent(S.HOST), automatic_lan_parent)
+        for scope in (S.LAN, S.LIBRARY):
             self.assertIsNone(standard_parent(scope))
         net = Net(self)
         host = net.tier(S.HOST)
@@ -700,18 +711,20 @@ def fresh_port():
     return listen_port()
 
 
-def address_flag(port):
-    return '--directory-at-host=%s' % (json.dumps({'host': '127.0.0.1', 'port': port}),)
+def address_flag(port, flag='directory-at-host'):
+    return '--%s=%s' % (flag, json.dumps({'host': '127.0.0.1', 'port': port}))
 
 
-def console_argv(port):
-    return [sys.executable, os.path.join(ROOT, 'bin', 'host-cake'), address_flag(port),
+def console_argv(port, program='host-cake', flag='directory-at-host'):
+    """``program`` (from bin/) accepting at ``flag`` = 127.0.0.1:``port``."""
+    return [sys.executable, os.path.join(ROOT, 'bin', program), address_flag(port, flag),
             '--debug-level=TRACE']
 
 
-def twistd_argv(port):
+def twistd_argv(port, program='host-cake', flag='directory-at-host'):
+    """``twistd -n <program>`` accepting at ``flag`` = 127.0.0.1:``port``."""
     twistd = os.path.join(os.path.dirname(sys.executable), 'twistd')
-    return [twistd, '-n', '--pidfile=', '--logfile=-', 'host-cake', address_flag(port),
+    return [twistd, '-n', '--pidfile=', '--logfile=-', program, address_flag(port, flag),
             '--debug-level=TRACE']
 
 
@@ -808,15 +821,19 @@ class Seen(object):
         return d.addTimeout(seconds, reactor).addErrback(late)
 
 
-class RealHostCake(unittest.TestCase):
-    """Real host-cake processes on 127.0.0.1, with groups played by tiers in this process."""
+class Met(object):
+    """What :meth:`TierProgramChecks.meet` made."""
 
-    timeout = 4 * DEADLINE
 
-    def group(self, port, **kw):
-        """A GROUP tier in this process whose parent is the host-cake on ``port``."""
+class TierProgramChecks(object):
+    """A tier program run as a process (host-cake, lan-cake): its children played by
+    tiers in this process, and how it ends."""
+
+    def child(self, scope, port, **kw):
+        """A tier of ``scope`` in this process whose parent is the program on ``port``;
+        its ``up`` and ``down`` see the parent link come and go."""
         up, down = Seen(), Seen()
-        tier = Tier(S.GROUP, connect_to=HostPort('127.0.0.1', port), on_parent_up=up,
+        tier = Tier(scope, connect_to=HostPort('127.0.0.1', port), on_parent_up=up,
                     on_parent_down=down, **kw)
         tier.up, tier.down = up, down
         tier.startService()
@@ -824,19 +841,66 @@ class RealHostCake(unittest.TestCase):
         return tier
 
     @defer.inlineCallbacks
+    def meet(self, argv_of, name, child_scope, scope, prefix):
+        """Run ``argv_of(port)`` on a fresh port; once it answers, two child tiers of
+        ``child_scope`` give it a subscription ``<prefix>:[0-9]+`` and a publication
+        ``<prefix>:1`` (listening at 0.0.0.0:41001), both at ``scope``; wait for the
+        offer that follows."""
+        met = Met()
+        met.port = fresh_port()
+        met.program = Program(self, argv_of(met.port), name)
+        yield met.program.answering(met.port)
+        met.offers = Seen()
+        met.subscriber = self.child(child_scope, met.port, on_local_offer=met.offers)
+        met.publisher = self.child(child_scope, met.port)
+        met.subscription = subscription(prefix + ':[0-9]+', scope)
+        met.publication = publication(prefix + ':1', scope, port=41001)
+        met.subscriber.node.add(met.subscription)
+        met.publisher.node.add(met.publication)
+        met.offer = yield met.offers.wait(
+            lambda o: o.published_id == met.publication.published_id,
+            what='offer from %s' % (name,))
+        return met
+
+    @defer.inlineCallbacks
+    def assert_interrupted(self, program, name):
+        """SIGINT ends the console program with Aborted."""
+        program.kill(signal.SIGINT)
+        status = yield program.ended()
+        self.assertEqual(status, exit_status_of(Aborted()))
+        self.assertIn('%s: aborted' % (name,), program.output())
+
+    @defer.inlineCallbacks
+    def assert_terminated(self, program):
+        """SIGTERM shuts twistd down; twistd then ends by that signal, as it always does."""
+        program.kill(signal.SIGTERM)
+        status = yield program.ended()
+        self.assertEqual(status, -signal.SIGTERM)
+        self.assertIn('Server Shut Down.', program.output())
+
+    @defer.inlineCallbacks
+    def assert_address_in_use(self, argv_of, name):
+        """The program whose address is taken ends at once with a Faulted saying so."""
+        taken = socket.socket()
+        taken.bind(('127.0.0.1', 0))
+        taken.listen(1)
+        self.addCleanup(taken.close)
+        program = Program(self, argv_of(taken.getsockname()[1]), name)
+        status = yield program.ended()
+        self.assertEqual(status, FAULTY_EXIT)
+        self.assertIn('cannot accept directories at', program.output())
+
+
+class RealHostCake(unittest.TestCase, TierProgramChecks):
+    """Real host-cake processes on 127.0.0.1, with groups played by tiers in this process."""
+
+    timeout = 4 * DEADLINE
+
+    @defer.inlineCallbacks
     def churn(self, argv_of, name):
-        port = fresh_port()
-        host = Program(self, argv_of(port), name)
-        yield host.answering(port)
-        offers = Seen()
-        subscriber = self.group(port, on_local_offer=offers)
-        publisher = self.group(port)
-        s = subscription('e2e:[0-9]+')
-        p = publication('e2e:1', port=41001)
-        subscriber.node.add(s)
-        publisher.node.add(p)
-        first = yield offers.wait(lambda o: o.published_id == p.published_id,
-                                  what='offer from the first host-cake')
+        met = yield self.meet(argv_of, name, S.GROUP, S.HOST, 'e2e')
+        port, offers, subscriber, publisher = met.port, met.offers, met.subscriber, met.publisher
+        s, p, first, host = met.subscription, met.publication, met.offer, met.program
         self.assertEqual((first.scope, first.subscribed_id, first.ipp),
                          (S.HOST, s.subscribed_id, HostPort('127.0.0.1', 41001)))
 
@@ -869,34 +933,21 @@ class RealHostCake(unittest.TestCase):
         SIGKILL and a restart on the same port both groups re-push, are matched again, and a
         new publication is matched (item 34, the directory's part)."""
         again = yield self.churn(console_argv, 'host-cake')
-        again.kill(signal.SIGINT)
-        status = yield again.ended()
-        self.assertEqual(status, exit_status_of(Aborted()))
+        yield self.assert_interrupted(again, 'host-cake')
         self.assertIn('HOST directory at 127.0.0.1:', again.output())
-        self.assertIn('host-cake: aborted', again.output())
 
     @defer.inlineCallbacks
     def test_twistd_host_cake_churn(self):
         """twistd -n host-cake does the same, and shuts down on SIGTERM (twistd then ends
         by that signal, as it always does)."""
         again = yield self.churn(twistd_argv, 'twistd')
-        again.kill(signal.SIGTERM)
-        status = yield again.ended()
-        self.assertEqual(status, -signal.SIGTERM)
+        yield self.assert_terminated(again)
         self.assertIn('HOST directory at 127.0.0.1:', again.output())
-        self.assertIn('Server Shut Down.', again.output())
 
     @defer.inlineCallbacks
     def test_address_in_use(self):
         """host-cake whose address is taken ends at once with a Faulted saying so."""
-        taken = socket.socket()
-        taken.bind(('127.0.0.1', 0))
-        taken.listen(1)
-        self.addCleanup(taken.close)
-        host = Program(self, console_argv(taken.getsockname()[1]), 'host-cake')
-        status = yield host.ended()
-        self.assertEqual(status, FAULTY_EXIT)
-        self.assertIn('cannot accept directories at', host.output())
+        yield self.assert_address_in_use(console_argv, 'host-cake')
 
     @defer.inlineCallbacks
     def test_encryption_refused(self):

@@ -26,6 +26,7 @@ from twisted.trial import unittest
 from zope.interface import implementer
 
 from layer_cake.net import tls
+from layer_cake.test.support import set_environment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FILES = (tls.CA_CERTIFICATE, tls.CA_KEY, tls.NODE_CERTIFICATE, tls.NODE_KEY)
@@ -54,18 +55,7 @@ class KeyFolderMixin(object):
         self.set_environment(tls.NAMES_VARIABLE, None)
 
     def set_environment(self, name, value):
-        old = os.environ.get(name)
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-        def restore():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-        self.addCleanup(restore)
+        set_environment(self, name, value)
 
     def folder(self, name='keys'):
         return os.path.join(self.base, name)

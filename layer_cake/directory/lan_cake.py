@@ -1,0 +1,62 @@
+"""lan-cake: the directory of a local network, the root of the tree (network.md §9.2).
+
+::
+
+    lan-cake [--directory-at-lan=<HostPort>] [--debug-level=<level>]
+
+A LAN tier: the host-cakes (and any group or process pointed at it) of the
+network connect to it at ``--directory-at-lan`` (default
+``{"host": "0.0.0.0", "port": 54195}``, every address of this host) and push
+their LAN listings; it matches them and sends route offers back down, with
+each publication's listener given at the address its host-cake connected
+from.  It has no parent and never guesses an address of its own.
+
+Placed on the host that holds the standard LAN address (``10.0.0.195``,
+``172.16.0.195`` or ``192.168.0.195``, see :mod:`.lan`), it is found by
+every host-cake of the network without configuration.  Elsewhere, host-cakes
+need ``--directory-at-lan`` and applications ``--connect-to-directory``.
+
+lan-cake runs like host-cake (:class:`.tier_cake.TierCake`): until Stop
+(Ctrl-C, SIGINT, SIGTERM) ends it with ``Aborted``, or at once with a
+``Faulted`` when the address cannot be bound.  Encrypted and authenticated
+directories are not available yet, so there are no options for them.
+"""
+
+from ..runtime import engine
+from ..net.ipp import DIRECTORY_PORT, HostPort, ScopeOfDirectory
+from ..process.entry import create
+from .tier import Tier
+from .tier_cake import TierCake, bind_tier_cake
+
+__all__ = ['LanCake', 'lan_tier', 'LAN_ACCEPT_AT', 'main']
+
+# Where lan-cake accepts host-cakes unless told: every address of its host.
+LAN_ACCEPT_AT = HostPort('0.0.0.0', DIRECTORY_PORT)
+
+
+def lan_tier(directory_at_lan=None, log=None, reactor=None):
+    """The LAN tier lan-cake runs: accepting at ``directory_at_lan``, with no parent."""
+    return Tier(ScopeOfDirectory.LAN, accept_at=directory_at_lan or LAN_ACCEPT_AT,
+                auto_parent=None, executable='lan-cake', log=log, reactor=reactor)
+
+
+class LanCake(TierCake):
+    """The main object of lan-cake: run the LAN tier until stopped."""
+
+    def __init__(self, directory_at_lan: HostPort = None):
+        TierCake.__init__(self)
+        self.directory_at_lan = directory_at_lan or LAN_ACCEPT_AT
+
+    def make_tier(self):
+        return lan_tier(self.directory_at_lan, log=self, reactor=engine.reactor)
+
+    def accept_address(self):
+        return self.directory_at_lan
+
+
+bind_tier_cake(LanCake, globals())
+
+
+def main():
+    """The lan-cake console script."""
+    create(LanCake)
