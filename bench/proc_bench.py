@@ -54,6 +54,7 @@ import time
 
 import layer_cake as lc
 
+import procfs
 from proc_api import Xy
 from proc_texture import texture
 from proc_worker import worker
@@ -80,18 +81,11 @@ def child_pids(pid=None):
     """PIDs of the live processes whose parent is ``pid`` (default: this one)."""
     pid = os.getpid() if pid is None else pid
     out = []
-    for name in os.listdir('/proc'):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f'/proc/{name}/stat') as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces and parentheses.
-        fields = stat[stat.rfind(')') + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == pid and fields[0] != 'Z':
-            out.append(int(name))
+    for p in procfs.all_pids():
+        fields = procfs.stat_fields(p)
+        if fields is not None and len(fields) > 1 and int(fields[1]) == pid and \
+                fields[0] != 'Z':
+            out.append(p)
     return sorted(out)
 
 

@@ -59,6 +59,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import net_compare  # noqa: E402  (wrk parser)
+import procfs  # noqa: E402
+from procfs import alive, cpu_seconds, stat_fields  # noqa: E402
 
 DIRECTORY_PORT = 54195
 BUSY = 0.2          # (f) a process using at least this share of a core is busy
@@ -132,27 +134,6 @@ def socket_inodes(pid):
     return out
 
 
-def stat_fields(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            text = f.read()
-        return text[text.rindex(')') + 2:].split()
-    except (OSError, ValueError):
-        return None
-
-
-def alive(pid):
-    s = stat_fields(pid)
-    return s is not None and s[0] != 'Z'
-
-
-def cpu_seconds(pid):
-    s = stat_fields(pid)
-    if s is None:
-        return None
-    return (int(s[11]) + int(s[12])) / os.sysconf('SC_CLK_TCK')
-
-
 def memory_kb(pid):
     """VmRSS and VmHWM of pid in kB (None when unreadable)."""
     d = {}
@@ -167,13 +148,9 @@ def memory_kb(pid):
     return d.get('VmRSS'), d.get('VmHWM')
 
 
-def all_pids():
-    return [int(n) for n in os.listdir('/proc') if n.isdigit()]
-
-
 def descendants(root):
     children = {}
-    for pid in all_pids():
+    for pid in procfs.all_pids():
         s = stat_fields(pid)
         if s is not None:
             children.setdefault(int(s[1]), []).append(pid)
@@ -363,12 +340,7 @@ class Side(object):
     def cleanup(self):
         self.stop(self.procs)
         self.procs = []
-        left = sorted(p for p in self.extra_pids if alive(p))
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        left = procfs.kill(sorted(self.extra_pids))
         if left:
             self.notes.append('killed left-over processes %s' % left)
         self.extra_pids = set()
@@ -569,12 +541,7 @@ class Side(object):
         end = time.monotonic() + 10.0
         while any(alive(p) for p in group) and time.monotonic() < end:
             time.sleep(0.05)
-        left = [p for p in group if alive(p)]
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        left = procfs.kill(group)
         if left:
             self.notes.append('composite: %d process(es) still running 10 s after the run '
                               'ended, killed' % len(left))
