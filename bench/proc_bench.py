@@ -58,23 +58,10 @@ import procfs
 from proc_api import Xy
 from proc_texture import texture
 from proc_worker import worker
+from side import library_label
 
 # Figures recorded by the driver actors (same process).
 MARKS = {}
-
-
-def library_label():
-    """'<distribution>==<version>' owning the imported layer_cake, and its path."""
-    path = os.path.dirname(os.path.abspath(getattr(lc, '__file__', '') or ''))
-    label = 'layer_cake (unknown distribution)'
-    try:
-        from importlib import metadata
-        names = metadata.packages_distributions().get('layer_cake', [])
-        if names:
-            label = f'{names[0]}=={metadata.version(names[0])}'
-    except Exception:
-        pass
-    return label, path
 
 
 def child_pids(pid=None):
