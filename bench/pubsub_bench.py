@@ -87,35 +87,35 @@ def on_term(signum, frame):
 
 # -- /proc helpers -------------------------------------------------------------
 
-def listening_ports():
-    """The TCP ports something listens on (IPv4 and IPv6), from /proc/net."""
-    ports = set()
+def tcp_sockets():
+    """The fields of each line of /proc/net/tcp and /proc/net/tcp6 (those readable)."""
+    out = []
     for path in ('/proc/net/tcp', '/proc/net/tcp6'):
         try:
             with open(path) as f:
                 next(f)
                 for line in f:
-                    p = line.split()
-                    if p[3] == '0A':
-                        ports.add(int(p[1].rsplit(':', 1)[1], 16))
+                    out.append(line.split())
         except OSError:
             pass
+    return out
+
+
+def listening_ports():
+    """The TCP ports something listens on (IPv4 and IPv6), from /proc/net."""
+    ports = set()
+    for p in tcp_sockets():
+        if p[3] == '0A':
+            ports.add(int(p[1].rsplit(':', 1)[1], 16))
     return ports
 
 
 def tcp_table():
     """inode -> (local port, remote port, state) for every IPv4/IPv6 TCP socket."""
     out = {}
-    for path in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    p = line.split()
-                    out[p[9]] = (int(p[1].rsplit(':', 1)[1], 16),
-                                 int(p[2].rsplit(':', 1)[1], 16), p[3])
-        except OSError:
-            pass
+    for p in tcp_sockets():
+        out[p[9]] = (int(p[1].rsplit(':', 1)[1], 16),
+                     int(p[2].rsplit(':', 1)[1], 16), p[3])
     return out
 
 
