@@ -37,13 +37,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 import procfs
+from ports import free_port
 from procfs import alive, parent_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,15 +65,6 @@ def loadavg():
             return ' '.join(f.read().split()[:3])
     except OSError:
         return None
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def cpu_seconds(pids):

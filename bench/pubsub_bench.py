@@ -46,7 +46,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import net_compare  # noqa: E402  (wrk parser)
 import procfs  # noqa: E402
+from ports import free_port  # noqa: E402
 from procfs import alive, cpu_seconds, stat_fields  # noqa: E402
 
 DIRECTORY_PORT = 54195
@@ -209,15 +209,6 @@ class CpuSampler(object):
                 last = t
             prev = (t, c)
         return (round(last - t0, 2) if last else 0.0), round(prev[1] - start, 2)
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def summary(values):
