@@ -178,6 +178,18 @@ class LanTestCase(unittest.TestCase):
         except CannotMake as e:
             raise unittest.SkipTest('cannot make veth pairs here (%s)' % (e,))
 
+    def standard_lan(self):
+        """lan-cake at the standard LAN address and a host-cake in each of A, B and C,
+        all listening: (lan-cake, {host: host-cake})."""
+        self.add_hosts(LAN_IP)
+        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
+                                                  '--debug-level=TRACE'))
+        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
+        hosts = {h: self.host_cake(h) for h in ('A', 'B', 'C')}
+        for program in hosts.values():
+            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+        return lan, hosts
+
     def start(self, host, name, *command):
         return Program(self, self.bed.argv(host, *command), name)
 
@@ -214,13 +226,7 @@ class ZeroConfiguration(LanTestCase):
         LAN publication in B becomes Available in A, its HOST and GROUP publications
         never do; layer-cake network in A shows the tree under lan-cake; SIGKILL of B's
         publisher gives Dropped in A, and the same name published in C is Available."""
-        self.add_hosts(LAN_IP)
-        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
-                                                  '--debug-level=TRACE'))
-        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
-        hosts = {h: self.host_cake(h) for h in ('A', 'B', 'C')}
-        for program in hosts.values():
-            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+        lan, hosts = self.standard_lan()
 
         subscriber = self.pubsub('A', 'sub-a', '--subscribe=lct:.*@LAN')
         b = self.pubsub('B', 'pub-b', '--publish=lct:group@GROUP,lct:host@HOST,lct:lan@LAN')
@@ -337,13 +343,7 @@ class VanishedHost(LanTestCase):
         host-cake and B's host-cake its lan-cake link; the same name published in C
         afterwards becomes Available in A.  (The time this takes is measured by
         bench/liveness_netns.py, not asserted here.)"""
-        self.add_hosts(LAN_IP)
-        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
-                                                  '--debug-level=TRACE'))
-        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
-        hosts = {h: self.host_cake(h) for h in ('A', 'B', 'C')}
-        for program in hosts.values():
-            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+        lan, hosts = self.standard_lan()
         subscriber = self.pubsub('A', 'sub-a', '--subscribe=lct:lan@LAN')
         b = self.pubsub('B', 'pub-b', '--publish=lct:lan@LAN')
         _, published = b.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
