@@ -190,6 +190,17 @@ class LanTestCase(unittest.TestCase):
             program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
         return lan, hosts
 
+    def fallback_in_c(self, subscriber, start):
+        """Publish lct:lan at LAN scope in C: it becomes the subscriber's session (its
+        next Available from event ``start`` on); the Published event."""
+        c = self.pubsub('C', 'pub-c', '--publish=lct:lan@LAN')
+        _, again = c.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
+        _, fallback = subscriber.wait_event(start, event='available', seconds=DEADLINE)
+        self.assertEqual((fallback['name'], fallback['scope'], fallback['published_id']),
+                         ('lct:lan', 'LAN', again['published_id']))
+        c.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        return again
+
     def start(self, host, name, *command):
         return Program(self, self.bed.argv(host, *command), name)
 
@@ -268,12 +279,7 @@ class ZeroConfiguration(LanTestCase):
         subscriber.wait_event(start, event='dropped', name='lct:lan',
                               published_id=published['published_id'], seconds=DEADLINE)
         hosts['B'].wait_line(r'Lost child PROCESS pubsub\.py', seconds=DEADLINE)
-        c = self.pubsub('C', 'pub-c', '--publish=lct:lan@LAN')
-        _, again = c.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
-        _, fallback = subscriber.wait_event(start, event='available', seconds=DEADLINE)
-        self.assertEqual((fallback['name'], fallback['scope'], fallback['published_id']),
-                         ('lct:lan', 'LAN', again['published_id']))
-        c.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        again = self.fallback_in_c(subscriber, start)
         hosts['C'].wait_line(r'Connected to the LAN directory at 10\.0\.0\.195:54195',
                              seconds=DEADLINE)
 
@@ -368,10 +374,5 @@ class VanishedHost(LanTestCase):
         # B's processes still run: only the link went.
         self.assertIsNone(b.process.poll())
 
-        c = self.pubsub('C', 'pub-c', '--publish=lct:lan@LAN')
-        _, again = c.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
-        _, fallback = subscriber.wait_event(start, event='available', seconds=DEADLINE)
-        self.assertEqual((fallback['name'], fallback['scope'], fallback['published_id']),
-                         ('lct:lan', 'LAN', again['published_id']))
-        c.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        self.fallback_in_c(subscriber, start)
         self.assertEqual(len(subscriber.select(start, event='dropped')), 1)
