@@ -2,11 +2,15 @@
 network.md §2.4, §8.6): the heartbeat setting, and the Ping heartbeat on AMP
 links, driven by an in-memory reactor's clock."""
 
+import os
+import uuid
+
 from twisted.internet.address import IPv4Address
 from twisted.protocols import amp
 from twisted.test import iosim
 from twisted.trial import unittest
 
+import layer_cake as lc
 from layer_cake.directory import liveness
 from layer_cake.directory import process_directory
 from layer_cake.directory.listing import Withdrawn
@@ -14,6 +18,7 @@ from layer_cake.directory.liveness import (HEARTBEAT, HEARTBEAT_VARIABLE, LINK_W
                                            heartbeat, leaves_host)
 from layer_cake.directory.tier import FIRST_RETRY
 from layer_cake.net.ipp import HostPort, ScopeOfDirectory as S
+from layer_cake.test.support import RuntimeTestCase
 from layer_cake.test.test_directory_tier import (Local, Net, TOP, held, publication,
                                                  subscription)
 
@@ -180,3 +185,25 @@ class LinkHeartbeat(unittest.TestCase):
         self.net.flush()
         self.assertFalse(beating.running)
         self.assertEqual((beating._next, beating._deadline), (None, None))
+
+
+class SessionPeriod(RuntimeTestCase):
+
+    def test_session_connection_uses_the_setting(self):
+        """A session connection to a publisher's listener asks for keep-alive with the
+        period LC_HEARTBEAT gives."""
+        from layer_cake.directory.listing import RouteOffer
+        from layer_cake.directory.service import process_directory as directory
+        from layer_cake.runtime import engine
+        calls = []
+        self.patch(process_directory, 'connect', lambda *a, **kw: calls.append(kw))
+        self.patch(os, 'environ', dict(os.environ, **{HEARTBEAT_VARIABLE: '0.7'}))
+        subscriber = self.channel()
+        lc.subscribe(subscriber, 'svc')
+        s, _ = self.receive(subscriber, lc.Subscribed)
+        d = directory()
+        offer = RouteOffer(uuid.uuid4(), S.HOST, s.subscribed_id, uuid.uuid4(), 'svc', False,
+                           HostPort('127.0.0.1', 40999), uuid.uuid4())
+        engine.call_and_wait(lambda: d.node.pass_offer(offer))
+        options, = calls
+        self.assertEqual((options['keep_alive'], options['keep_alive_period']), (True, 0.7))
