@@ -91,15 +91,22 @@ def event_time(program, event):
     raise AssertionError('event line not found')
 
 
+def make_bed(shim, hosts):
+    """A fresh test bed: the bridge, lan-cake's namespace ``L`` and ``hosts``; its
+    removal registered with ``shim`` before anything is made."""
+    bed = N.TestBed(shim)
+    shim.addCleanup(bed.remove)
+    bed.make_bridge()
+    bed.add_host('L', N.LAN_IP)
+    for name in hosts:
+        bed.add_host(name, N.HOSTS[name])
+    return bed
+
+
 def one(deadline):
     shim = Shim()
     try:
-        bed = N.TestBed(shim)
-        shim.addCleanup(bed.remove)
-        bed.make_bridge()
-        bed.add_host('L', N.LAN_IP)
-        for name in ('A', 'B'):
-            bed.add_host(name, N.HOSTS[name])
+        bed = make_bed(shim, ('A', 'B'))
 
         def start(host, name, *argv):
             return Timed(shim, bed.argv(host, *argv), name)
