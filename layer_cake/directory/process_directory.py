@@ -41,6 +41,7 @@ from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dr
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
                        SubscribeTo, Subscribed, SubscribedCleared)
 from .tier import STANDARD_PARENT, Tier
+from .secret import session_wrapper
 
 __all__ = ['ProcessDirectory', 'COMPLETE_A_LOOP', 'GRACE_BEFORE_CLEARANCE', 'SESSION_HEARTBEAT']
 
@@ -175,7 +176,8 @@ class ProcessDirectory(Point, Stateless):
         key = (listener_host(scope), bool(request.encrypted))
         listener = self.listeners.get(key)
         if listener is None:
-            listener = _Listener(key, self.create(SessionListener, key[0], key[1]))
+            listener = _Listener(key, self.create(SessionListener, key[0], key[1],
+                                                  self.secret))
             self.listeners[key] = self.listener_at[listener.address] = listener
         if listener.idle is not None:
             if listener.idle.active():
@@ -409,7 +411,8 @@ class ProcessDirectory(Point, Stateless):
             peer = self.peers[peer_key] = _Peer(offer.ipp)
             connect(self, HostPort(offer.ipp.host, offer.ipp.port),
                     encrypted=offer.encrypted, keep_alive=True,
-                    keep_alive_period=SESSION_HEARTBEAT)
+                    keep_alive_period=SESSION_HEARTBEAT,
+                    wrap_factory=session_wrapper(self.secret, True, clock=engine.reactor))
         if peer.idle is not None:
             if peer.idle.active():
                 peer.idle.cancel()

@@ -32,13 +32,15 @@ import os
 import stat
 
 from twisted.protocols import policies
+from twisted.python.failure import Failure
 from zope.interface import directlyProvides, providedBy
 
 from .tier_protocol import RuntimeLog
 
-__all__ = ['SecretError', 'DirectorySecret', 'read_secret', 'SecretGuard',
+__all__ = ['SecretError', 'SecretRefused', 'DirectorySecret', 'read_secret', 'SecretGuard',
            'guarded_factory', 'HANDSHAKE_TIMEOUT', 'MAGIC', 'NONCE_BYTES', 'PROOF_BYTES',
-           'SECRET_VARIABLE', 'secret_from_environment', 'configured_secret', 'proof']
+           'SECRET_VARIABLE', 'secret_from_environment', 'configured_secret', 'proof',
+           'session_wrapper']
 
 MAGIC = b'LCSECRET1'
 NONCE_BYTES = 32
@@ -53,6 +55,10 @@ ACCEPTOR = b'acceptor'
 
 class SecretError(Exception):
     """The secret file cannot be used; the text says why."""
+
+
+class SecretRefused(Exception):
+    """A connection was cut off in the secret handshake; the text says why."""
 
 
 class DirectorySecret(object):
@@ -177,6 +183,7 @@ class SecretGuard(policies.ProtocolWrapper):
             self._tell_refused()
 
     def _tell_refused(self):
+        self.factory.refused = self.refused_because
         if self.factory.on_refused is not None:
             self.factory.on_refused(self.refused_because)
 
@@ -261,6 +268,7 @@ class _GuardFactory(policies.WrappingFactory):
                  timeout=HANDSHAKE_TIMEOUT, on_refused=None):
         policies.WrappingFactory.__init__(self, wrapped)
         self.on_refused = on_refused
+        self.refused = None             # why the last connection was cut off
         self.secret = secret
         self.connector = connector
         self.log = log or RuntimeLog('DirectorySecret')
@@ -280,16 +288,34 @@ class _GuardFactory(policies.WrappingFactory):
             return None
         return self.protocol(self, wrapped, self.connector)
 
-    # A client factory's notices pass through (ClientService does not use them).
+    # A client factory's notices pass through (endpoints do not use them); a
+    # connection cut off in the handshake is, to the wrapped factory, one that
+    # never connected.
     def clientConnectionFailed(self, connector, reason):
         f = getattr(self.wrappedFactory, 'clientConnectionFailed', None)
         if f is not None:
             f(connector, reason)
 
     def clientConnectionLost(self, connector, reason):
+        refused, self.refused = self.refused, None
+        if refused is not None:
+            self.clientConnectionFailed(connector, Failure(SecretRefused(
+                'directory secret: %s' % (refused,))))
+            return
         f = getattr(self.wrappedFactory, 'clientConnectionLost', None)
         if f is not None:
             f(connector, reason)
+
+
+def session_wrapper(secret, connector, log=None, clock=None):
+    """The ``wrap_factory`` of ``lc.listen``/``lc.connect`` for publisher sessions
+    (None without a secret): their connections pass the same handshake."""
+    if secret is None:
+        return None
+
+    def wrap(factory):
+        return guarded_factory(factory, secret, connector, log=log, clock=clock)
+    return wrap
 
 
 def guarded_factory(factory, secret, connector, log=None, clock=None,
