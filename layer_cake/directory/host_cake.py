@@ -21,7 +21,9 @@ object, :class:`HostCake`, a :class:`.tier_cake.TierCake` that runs a
 ``Faulted`` saying why.  Encrypted directory connections are not supported
 yet: ``--encrypted-directory`` is refused.  With ``--directory-secret`` (or
 ``LAYER_CAKE_DIRECTORY_SECRET`` in its environment) every process, group and
-lan-cake it talks to must prove the same secret (:mod:`.secret`).
+lan-cake it talks to must prove the same secret (:mod:`.secret`).  host-cake
+listens on a loopback address only: a ``--directory-at-host`` elsewhere is
+refused (other machines reach a host's services through lan-cake).
 """
 
 from ..runtime import engine
@@ -32,7 +34,8 @@ from .secret import SecretError, configured_secret
 from .tier import Tier
 from .tier_cake import TierCake, bind_tier_cake
 
-__all__ = ['HostCake', 'host_tier', 'ENCRYPTION_NOT_SUPPORTED', 'main', 'secret_refusal']
+__all__ = ['HostCake', 'host_tier', 'ENCRYPTION_NOT_SUPPORTED', 'main', 'secret_refusal',
+           'loopback_only', 'is_loopback']
 
 ENCRYPTION_NOT_SUPPORTED = 'an encrypted directory is not yet supported'
 
@@ -45,6 +48,19 @@ def host_tier(directory_at_host=None, directory_at_lan=None, log=None, reactor=N
     return Tier(ScopeOfDirectory.HOST, accept_at=directory_at_host or DIRECTORY_AT_HOST,
                 connect_to=directory_at_lan, executable='host-cake', log=log,
                 reactor=reactor, secret=secret)
+
+
+def is_loopback(host):
+    """True for an IPv4 loopback address (127.0.0.0/8) or ``localhost``."""
+    return bool(host) and (host == 'localhost' or host.startswith('127.'))
+
+
+def loopback_only(ipp):
+    """Why host-cake will not accept at ``ipp`` (not loopback), or None."""
+    if ipp is None or is_loopback(ipp.host):
+        return None
+    return ('host-cake accepts on a loopback address only, not "%s" (machines meet '
+            'through lan-cake)' % (ipp,))
 
 
 def secret_refusal(cake, program):
@@ -79,6 +95,9 @@ class HostCake(TierCake):
     def refusal(self):
         if self.encrypted_directory:
             return Faulted('cannot start host-cake', ENCRYPTION_NOT_SUPPORTED)
+        why = loopback_only(self.directory_at_host)
+        if why is not None:
+            return Faulted('cannot start host-cake', why)
         return secret_refusal(self, 'host-cake')
 
 

@@ -18,7 +18,7 @@ refused: encryption is not supported yet.
 from twisted.python import usage
 
 from ..runtime import log as L
-from .host_cake import ENCRYPTION_NOT_SUPPORTED, HostCake, host_tier
+from .host_cake import ENCRYPTION_NOT_SUPPORTED, HostCake, host_tier, loopback_only
 from .tier_tap import DEBUG_LEVEL_OPTION, SECRET_OPTION, TierOptions, TierService, TwistedLog
 
 __all__ = ['Options', 'makeService', 'HostCakeService', 'TwistedLog']
@@ -47,6 +47,9 @@ class Options(TierOptions):
         TierOptions.postOptions(self)
         if self['encrypted-directory']:
             raise usage.UsageError(ENCRYPTION_NOT_SUPPORTED)
+        why = loopback_only(self['directory_at_host'])
+        if why is not None:
+            raise usage.UsageError(why)
 
 
 def HostCakeService(directory_at_host=None, directory_at_lan=None, level=L.USER_LOG.CONSOLE,

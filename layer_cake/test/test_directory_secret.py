@@ -414,3 +414,28 @@ class ProgramOptions(unittest.TestCase):
             self.assertEqual(cake.make_tier().secret.origin, path)
             cake = cls(directory_secret=path + '.missing')
             self.assertIn('cannot read the directory secret', cake.refusal().explanation)
+
+
+class LoopbackOnly(unittest.TestCase):
+    """host-cake and group-cake accept on loopback addresses only."""
+
+    def test_host_cake(self):
+        from twisted.python import usage
+        from layer_cake.directory import host_cake_tap
+        from layer_cake.directory.host_cake import HostCake
+        from layer_cake.net.ipp import DIRECTORY_AT_HOST, HostPort
+        self.assertEqual(DIRECTORY_AT_HOST.host, '127.0.0.1')
+        self.assertIsNone(HostCake().refusal())
+        self.assertIsNone(HostCake(directory_at_host=HostPort('127.0.0.2', 5000)).refusal())
+        for host in ('0.0.0.0', '10.0.0.5'):
+            f = HostCake(directory_at_host=HostPort(host, 5000)).refusal()
+            self.assertIn('loopback address only', f.explanation)
+            options = host_cake_tap.Options()
+            self.assertRaises(usage.UsageError, options.parseOptions,
+                              ['--directory-at-host={"host": "%s", "port": 5000}' % (host,)])
+
+    def test_group_cake(self):
+        import inspect
+        from layer_cake.supervisor import group_cake
+        self.assertIn("accept_at=HostPort('127.0.0.1', 0)",
+                      inspect.getsource(group_cake.GroupCake.open_directory))
