@@ -13,19 +13,20 @@ from layer_cake.directory import secret as S
 from layer_cake.directory import tier_protocol as TP
 
 
-class Recorder(protocol.Protocol):
-    """The carried protocol: what it was told."""
+class Raw(protocol.Protocol):
+    """A peer, or the carried protocol: writes ``opening`` once connected, keeps what
+    it gets and what it was told."""
 
-    def __init__(self, greeting=b''):
-        self.made = False
+    def __init__(self, opening=b''):
+        self.opening = opening
         self.received = b''
+        self.made = False
         self.lost = False
-        self.greeting = greeting
 
     def connectionMade(self):
         self.made = True
-        if self.greeting:
-            self.transport.write(self.greeting)
+        if self.opening:
+            self.transport.write(self.opening)
 
     def dataReceived(self, data):
         self.received += data
@@ -40,7 +41,7 @@ class Factory(protocol.Factory):
         self.greeting = greeting
 
     def buildProtocol(self, addr):
-        p = Recorder(self.greeting)
+        p = Raw(self.greeting)
         self.built.append(p)
         return p
 
@@ -60,25 +61,6 @@ class Log(object):
         pass
 
     fault = warning
-
-
-class Raw(protocol.Protocol):
-    """A peer that writes what it is told to, and keeps what it gets."""
-
-    def __init__(self, opening=b''):
-        self.opening = opening
-        self.received = b''
-        self.lost = False
-
-    def connectionMade(self):
-        if self.opening:
-            self.transport.write(self.opening)
-
-    def dataReceived(self, data):
-        self.received += data
-
-    def connectionLost(self, reason):
-        self.lost = True
 
 
 def guarded(key, connector, log, clock, greeting=b''):

@@ -2,7 +2,6 @@
 directory secret to the publisher's session listener before OpenLoop is honoured."""
 
 import os
-import socket
 import time
 import uuid
 
@@ -12,7 +11,8 @@ from layer_cake.directory import secret as SECRET
 from layer_cake.directory.listing import RouteOffer
 from layer_cake.directory.service import directory_address, process_directory
 from layer_cake.runtime import engine
-from layer_cake.test.support import Child, RuntimeTestCase
+from layer_cake.test.support import RuntimeTestCase
+from layer_cake.test.test_directory_session import start_publisher
 
 S = lc.ScopeOfDirectory
 
@@ -29,15 +29,7 @@ class SecuredSessions(RuntimeTestCase):
         os.chmod(self.secret_path, 0o600)
 
     def publisher(self, name):
-        nowhere = socket.socket()
-        nowhere.bind(('127.0.0.1', 0))
-        port = nowhere.getsockname()[1]
-        nowhere.close()
-        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
-                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
-                      env={SECRET.SECRET_VARIABLE: self.secret_path})
-        _, published_id, port = child.line_starting('published ').split()
-        return child, uuid.UUID(published_id), int(port)
+        return start_publisher(self, name, env={SECRET.SECRET_VARIABLE: self.secret_path})
 
     def use_secret(self, secret):
         d = process_directory()

@@ -14,18 +14,24 @@ from layer_cake.test.support import Child, RuntimeTestCase
 S = lc.ScopeOfDirectory
 
 
+def start_publisher(test, name, env=None):
+    """(Child, published_id, listener port) of a publisher process of ``name``."""
+    # A parent nobody listens at: the publisher never finds a real host-cake.
+    nowhere = socket.socket()
+    nowhere.bind(('127.0.0.1', 0))
+    port = nowhere.getsockname()[1]
+    nowhere.close()
+    child = Child(test, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
+                  '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
+                  env=env)
+    _, published_id, port = child.line_starting('published ').split()
+    return child, uuid.UUID(published_id), int(port)
+
+
 class OverConnection(RuntimeTestCase):
 
     def publisher(self, name):
-        # A parent nobody listens at: the publisher never finds a real host-cake.
-        nowhere = socket.socket()
-        nowhere.bind(('127.0.0.1', 0))
-        port = nowhere.getsockname()[1]
-        nowhere.close()
-        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
-                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,))
-        _, published_id, port = child.line_starting('published ').split()
-        return child, uuid.UUID(published_id), int(port)
+        return start_publisher(self, name)
 
     def subscribe(self, search):
         ch = self.channel()
