@@ -37,11 +37,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+import procfs
+from ports import free_port
+from procfs import alive, parent_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = ('cli_server.py', 'cli_worker.py')
@@ -64,54 +67,16 @@ def loadavg():
         return None
 
 
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
-
-
-def state(pid):
-    """The process state letter of pid, or None when there is no such process."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            text = f.read()
-    except (OSError, ValueError):
-        return None
-    # pid (comm) S ppid ...; comm may hold spaces and parentheses.
-    return text[text.rindex(')') + 2:].split()[0]
-
-
-def parent_of(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            text = f.read()
-        return int(text[text.rindex(')') + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def cpu_seconds(pids):
     """User + system CPU time used so far by the processes pids (those still readable)."""
     tick = os.sysconf('SC_CLK_TCK')
     total = 0
     for pid in pids:
         try:
-            with open('/proc/%d/stat' % pid) as f:
-                text = f.read()
-            fields = text[text.rindex(')') + 2:].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, ValueError, IndexError):
+            total += procfs.cpu_ticks(pid) or 0
+        except (ValueError, IndexError):
             pass
     return round(total / tick, 3)
-
-
-def alive(pid):
-    """Running, and not a zombie (a zombie has ended; only its parent's reaping is due)."""
-    s = state(pid)
-    return s is not None and s != 'Z'
 
 
 class Side(object):
@@ -240,12 +205,7 @@ class Side(object):
 
     def kill_leftovers(self, phase, pids):
         pids = set(pids) | set(self.marked()) | set(self.strays())
-        left = sorted(p for p in pids if alive(p))
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        left = procfs.kill(sorted(pids))
         if left:
             self.killed.append({'phase': phase, 'pids': left})
             self.wait(lambda: not any(alive(p) for p in left), deadline=5.0)

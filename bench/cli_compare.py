@@ -26,13 +26,10 @@ target, "met (median)" when only the medians do, "NOT met" otherwise.
 Only the standard library is used.
 """
 
-import argparse
 import statistics
 import sys
 
-import compare
-
-SIDES = ('orig', 'ours')
+import tables
 
 # (key, label, target): target is the largest allowed time ratio ours/orig, or None.
 METRICS = [
@@ -59,15 +56,8 @@ def fmt(x):
     return '-' if x is None else f'{x:.3f}'
 
 
-def cell(values):
-    if not values:
-        return '-'
-    v = sorted(values)
-    return f'{fmt(statistics.median(v))} [{fmt(v[0])}-{fmt(v[-1])}] n={len(v)}'
-
-
 def series(rows, key):
-    out = {s: [] for s in SIDES}
+    out = {s: [] for s in tables.SIDES}
     for d in rows:
         if d.get('label') in out and d.get(key) is not None:
             out[d['label']].append(float(d[key]))
@@ -85,9 +75,7 @@ def table(rows, markdown=False):
             continue
         ratio, tcell, verdict = '-', '', ''
         if o and u:
-            med = statistics.median(u) / statistics.median(o)
-            worst, best = max(u) / min(o), min(u) / max(o)
-            ratio = f'{med:.2f}x ({worst:.2f}-{best:.2f})'
+            ratio = tables.ratio(o, u, higher=False)[0]
         if target is not None:
             tcell = '<= orig'
             if not u:
@@ -95,9 +83,8 @@ def table(rows, markdown=False):
             elif not o:
                 verdict = 'original: no figures'
             else:
-                verdict = ('met (every rep)' if worst <= target else
-                           'met (median)' if med <= target else 'NOT met')
-        out.append([label, cell(o), cell(u), ratio, tcell, verdict])
+                verdict = tables.verdict(('time', target), o, u)
+        out.append([label, tables.cell(o, fmt), tables.cell(u, fmt), ratio, tcell, verdict])
 
     notes = []
     for d in sorted(rows, key=lambda d: (d.get('rep', 0), d.get('label', ''))):
@@ -130,35 +117,17 @@ def table(rows, markdown=False):
         notes.append(f'[{side}] exit status of layer-cake run after SIGINT: '
                      f'{", ".join(map(str, sorted(codes)))}')
 
-    lines = []
-    if markdown:
-        lines.append('| ' + ' | '.join(header) + ' |')
-        lines.append('|' + '|'.join('---' for _ in header) + '|')
-        for r in out:
-            lines.append('| ' + ' | '.join(r) + ' |')
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in out)) if out else len(h)
-                  for i, h in enumerate(header)]
-        f = '  '.join('{:<%d}' % wd for wd in widths)
-        lines.append(f.format(*header).rstrip())
-        lines.append(f.format(*('-' * wd for wd in widths)).rstrip())
-        for r in out:
-            lines.append(f.format(*r).rstrip())
-    return '\n'.join(lines), notes
+    return tables.layout(header, out, markdown, trim_header=True, trim_rows=True), notes
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('files', nargs='+')
-    p.add_argument('--markdown', action='store_true', help='print a Markdown table')
-    a = p.parse_args(argv)
-    rows, meta = compare.load(a.files, key='label')
+    a = tables.parser(__doc__).parse_args(argv)
+    rows, meta = tables.load(a.files, key='label')
     if not rows:
         print('no results', file=sys.stderr)
         return 1
     for m in meta:
-        print(f"run {m.get('date')}: {m.get('host_cpus')} CPUs, load {m.get('loadavg')}, "
-              f"{m.get('reps')} rep(s), 1 server + {m.get('workers')} worker roles, "
+        print(tables.run_line(m) + f", 1 server + {m.get('workers')} worker roles, "
               f"phases {m.get('phases')}, sides {m.get('sides')}, ours at {m.get('commit', '?')}, "
               f"bytecode caches {'on' if m.get('bytecode_cache') else 'as the caller had them'}")
     loads = [d.get('loadavg') for d in rows if d.get('loadavg')]
@@ -167,9 +136,7 @@ def main(argv=None):
         print(f'1-minute load average when each measurement began: {ones[0]:.2f}-{ones[-1]:.2f} '
               f'(median {statistics.median(ones):.2f})')
     text, notes = table(rows, markdown=a.markdown)
-    print(text)
-    for n in notes:
-        print('  ' + n)
+    tables.show(text, notes)
     return 0
 
 

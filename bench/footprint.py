@@ -45,7 +45,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from ports import free_port  # noqa: E402
+
 ROLE = os.path.join(HERE, 'footprint_role.py')
 CACHE = '/tmp/layer-cake-footprint-pyc'
 DEADLINE = 60.0
@@ -114,15 +116,6 @@ def listening(port):
             if p[3] == '0A' and p[1].endswith(needle):
                 return True
     return False
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def cpu_s(rusage):

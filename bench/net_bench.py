@@ -43,23 +43,10 @@ import time
 import layer_cake as lc
 
 from net_tutorial import FramedServerMachine, Probe, ProbeReply, framed_server, server
+from side import library_label
 
 # Timestamps and figures recorded by the client actor (same process).
 MARKS = {}
-
-
-def library_label():
-    """'<distribution>==<version>' owning the imported layer_cake, and its path."""
-    path = os.path.dirname(os.path.abspath(getattr(lc, '__file__', '') or ''))
-    label = 'layer_cake (unknown distribution)'
-    try:
-        from importlib import metadata
-        names = metadata.packages_distributions().get('layer_cake', [])
-        if names:
-            label = f'{names[0]}=={metadata.version(names[0])}'
-    except Exception:
-        pass
-    return label, path
 
 
 # ---------------------------------------------------------------------------

@@ -54,44 +54,25 @@ import time
 
 import layer_cake as lc
 
+import procfs
 from proc_api import Xy
 from proc_texture import texture
 from proc_worker import worker
+from side import library_label
 
 # Figures recorded by the driver actors (same process).
 MARKS = {}
-
-
-def library_label():
-    """'<distribution>==<version>' owning the imported layer_cake, and its path."""
-    path = os.path.dirname(os.path.abspath(getattr(lc, '__file__', '') or ''))
-    label = 'layer_cake (unknown distribution)'
-    try:
-        from importlib import metadata
-        names = metadata.packages_distributions().get('layer_cake', [])
-        if names:
-            label = f'{names[0]}=={metadata.version(names[0])}'
-    except Exception:
-        pass
-    return label, path
 
 
 def child_pids(pid=None):
     """PIDs of the live processes whose parent is ``pid`` (default: this one)."""
     pid = os.getpid() if pid is None else pid
     out = []
-    for name in os.listdir('/proc'):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f'/proc/{name}/stat') as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...; comm may hold spaces and parentheses.
-        fields = stat[stat.rfind(')') + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == pid and fields[0] != 'Z':
-            out.append(int(name))
+    for p in procfs.all_pids():
+        fields = procfs.stat_fields(p)
+        if fields is not None and len(fields) > 1 and int(fields[1]) == pid and \
+                fields[0] != 'Z':
+            out.append(p)
     return sorted(out)
 
 

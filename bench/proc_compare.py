@@ -28,13 +28,10 @@ time (lower is better) the worst case is max ours / min orig. A verdict is
 Only the standard library is used.
 """
 
-import argparse
-import statistics
 import sys
 
-import compare
+import tables
 
-SIDES = ('orig', 'ours')
 RATE_RATIO = 3.0
 TARGET_CONNS = (10, 100)
 
@@ -46,30 +43,11 @@ def fmt(x, unit):
         return f'{x:.3f}'
     if unit in ('ms', 'us'):
         return f'{x:.1f}' if x >= 10 or unit == 'us' else f'{x:.2f}'
-    return compare.rate(x)
+    return tables.rate(x)
 
 
 def cell(values, unit):
-    if not values:
-        return '-'
-    med, lo, hi, q1, q3 = compare.spread(values)
-    return (f'{fmt(med, unit)} [{fmt(lo, unit)}-{fmt(hi, unit)}, '
-            f'IQR {fmt(q1, unit)}-{fmt(q3, unit)}] n={len(values)}')
-
-
-def series(rows, workload, key, conns=None):
-    out = {s: [] for s in SIDES}
-    fails = {s: [] for s in SIDES}
-    for d in rows:
-        if d.get('workload') != workload or d.get('label') not in out:
-            continue
-        if conns is not None and d.get('conns') != conns:
-            continue
-        if 'error' in d or d.get(key) is None:
-            fails[d['label']].append(d.get('error', f'no {key}'))
-        else:
-            out[d['label']].append(float(d[key]))
-    return out, fails
+    return tables.cell(values, lambda x: fmt(x, unit), iqr=True)
 
 
 # (test name, workload, conns, key, unit, label, higher_is_better, target)
@@ -105,34 +83,19 @@ def table(rows, markdown=False):
               'ours/orig (worst-best)', 'target', 'verdict']
     out, notes = [], []
     for name, workload, conns, key, unit, label, higher, target in metrics(rows):
-        data, fails = series(rows, workload, key, conns)
+        data, fails = tables.series(rows, 'workload', workload, key, conns)
         o, u = data['orig'], data['ours']
         if not o and not u and not any(fails.values()):
             continue
         ratio, tcell, verdict = '-', '', ''
         if o and u:
-            mo, mu = statistics.median(o), statistics.median(u)
-            if higher:
-                worst, best = min(u) / max(o), max(u) / min(o)
-            else:
-                worst, best = max(u) / min(o), min(u) / max(o)
-            ratio = f'{mu / mo:.2f}x ({worst:.2f}-{best:.2f})'
+            ratio = tables.ratio(o, u, higher)[0]
         if target:
             kind, x = target
             tcell = f'>= {x:g}x' if kind == 'ratio' else f'<= {x:g}x (time)'
-            if not u:
-                verdict = 'ours failed' if fails['ours'] else 'ours: not measured'
-            elif not o:
-                verdict = 'original failed' if fails['orig'] else 'original missing'
-            else:
-                med = statistics.median(u) / statistics.median(o)
-                ok_worst = worst >= x if kind == 'ratio' else worst <= x
-                ok_med = med >= x if kind == 'ratio' else med <= x
-                verdict = ('met (every rep)' if ok_worst else 'met (median)' if ok_med
-                           else 'NOT met')
-            for s in SIDES:
-                if fails[s]:
-                    notes.append(f'{name} [{s}]: {len(fails[s])} failed run(s): {fails[s][0]}')
+            verdict = tables.verdict(target, o, u, ours_failed=bool(fails['ours']),
+                                     orig_failed=bool(fails['orig']))
+            notes += tables.failure_notes(name, fails)
         out.append([name, label, cell(o, unit), cell(u, unit), ratio, tcell, verdict])
     for d in rows:
         if d.get('left_running', '').strip():
@@ -140,11 +103,8 @@ def table(rows, markdown=False):
                          f"{d.get('rep')}: child process(es) still running after the end "
                          f"(killed): {d['left_running'].strip()}")
         if d.get('workload') == 'http' and 'error' not in d:
-            errs = {k: v for k, v in (d.get('errors') or {}).items() if v}
-            if d.get('non2xx') or errs:
-                notes.append(f"http c={d.get('conns')} [{d.get('label')}] rep {d.get('rep')}: "
-                             f"{d.get('non2xx', 0)} non-2xx responses, socket errors "
-                             f"{errs or 0} (of {d.get('requests')} requests)")
+            if (note := tables.wrk_note(d)):
+                notes.append(note)
             if d.get('worker_processes') not in (None, 8):
                 notes.append(f"http c={d.get('conns')} [{d.get('label')}] rep {d.get('rep')}: "
                              f"{d.get('worker_processes')} worker processes seen (not 8)")
@@ -152,45 +112,25 @@ def table(rows, markdown=False):
                 d.get('stop_returned') != 'Aborted':
             notes.append(f"library [{d.get('label')}] rep {d.get('rep')}: Stop gave "
                          f"Returned({d.get('stop_returned')}), not Aborted")
-    lines = []
-    if markdown:
-        lines.append('| ' + ' | '.join(header) + ' |')
-        lines.append('|' + '|'.join('---' for _ in header) + '|')
-        for r in out:
-            lines.append('| ' + ' | '.join(r) + ' |')
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in out)) if out else len(h)
-                  for i, h in enumerate(header)]
-        f = '  '.join('{:<%d}' % wd for wd in widths)
-        lines.append(f.format(*header))
-        lines.append(f.format(*('-' * wd for wd in widths)))
-        for r in out:
-            lines.append(f.format(*r))
-    return '\n'.join(lines), notes
+    return tables.layout(header, out, markdown), notes
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('files', nargs='+')
-    p.add_argument('--markdown', action='store_true', help='print a Markdown table')
-    a = p.parse_args(argv)
-    rows, meta = compare.load(a.files, key='workload')
+    a = tables.parser(__doc__).parse_args(argv)
+    rows, meta = tables.load(a.files, key='workload')
     if not rows:
         print('no results', file=sys.stderr)
         return 1
     text, notes = table(rows, markdown=a.markdown)
     for m in meta:
-        print(f"run {m.get('date')}: {m.get('host_cpus')} CPUs, load {m.get('loadavg')}, "
-              f"{m.get('reps')} rep(s), {m.get('start_count')} starts per rep, "
+        print(tables.run_line(m) + f", {m.get('start_count')} starts per rep, "
               f"{m.get('library_count')} library round trips, wrk {m.get('duration')} s per run, "
               f"{m.get('workers')} worker processes, sides {m.get('sides')}, "
               f"ours at {m.get('commit', '?')}, bytecode caches "
               f"{'on' if m.get('bytecode_cache') else 'as the caller had them'}")
     print('a: ProcessObject(texture) start to Returned; b: sequential round trips to a '
           'library-mode child; c: wrk against the tutorial server with a spool of worker processes')
-    print(text)
-    for n in notes:
-        print('  ' + n)
+    tables.show(text, notes)
     return 0
 
 

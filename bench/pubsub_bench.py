@@ -46,7 +46,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +58,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import net_compare  # noqa: E402  (wrk parser)
+import procfs  # noqa: E402
+from ports import free_port  # noqa: E402
+from procfs import alive, cpu_seconds, stat_fields  # noqa: E402
 
 DIRECTORY_PORT = 54195
 BUSY = 0.2          # (f) a process using at least this share of a core is busy
@@ -85,35 +87,35 @@ def on_term(signum, frame):
 
 # -- /proc helpers -------------------------------------------------------------
 
-def listening_ports():
-    """The TCP ports something listens on (IPv4 and IPv6), from /proc/net."""
-    ports = set()
+def tcp_sockets():
+    """The fields of each line of /proc/net/tcp and /proc/net/tcp6 (those readable)."""
+    out = []
     for path in ('/proc/net/tcp', '/proc/net/tcp6'):
         try:
             with open(path) as f:
                 next(f)
                 for line in f:
-                    p = line.split()
-                    if p[3] == '0A':
-                        ports.add(int(p[1].rsplit(':', 1)[1], 16))
+                    out.append(line.split())
         except OSError:
             pass
+    return out
+
+
+def listening_ports():
+    """The TCP ports something listens on (IPv4 and IPv6), from /proc/net."""
+    ports = set()
+    for p in tcp_sockets():
+        if p[3] == '0A':
+            ports.add(int(p[1].rsplit(':', 1)[1], 16))
     return ports
 
 
 def tcp_table():
     """inode -> (local port, remote port, state) for every IPv4/IPv6 TCP socket."""
     out = {}
-    for path in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    p = line.split()
-                    out[p[9]] = (int(p[1].rsplit(':', 1)[1], 16),
-                                 int(p[2].rsplit(':', 1)[1], 16), p[3])
-        except OSError:
-            pass
+    for p in tcp_sockets():
+        out[p[9]] = (int(p[1].rsplit(':', 1)[1], 16),
+                     int(p[2].rsplit(':', 1)[1], 16), p[3])
     return out
 
 
@@ -132,27 +134,6 @@ def socket_inodes(pid):
     return out
 
 
-def stat_fields(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            text = f.read()
-        return text[text.rindex(')') + 2:].split()
-    except (OSError, ValueError):
-        return None
-
-
-def alive(pid):
-    s = stat_fields(pid)
-    return s is not None and s[0] != 'Z'
-
-
-def cpu_seconds(pid):
-    s = stat_fields(pid)
-    if s is None:
-        return None
-    return (int(s[11]) + int(s[12])) / os.sysconf('SC_CLK_TCK')
-
-
 def memory_kb(pid):
     """VmRSS and VmHWM of pid in kB (None when unreadable)."""
     d = {}
@@ -167,13 +148,9 @@ def memory_kb(pid):
     return d.get('VmRSS'), d.get('VmHWM')
 
 
-def all_pids():
-    return [int(n) for n in os.listdir('/proc') if n.isdigit()]
-
-
 def descendants(root):
     children = {}
-    for pid in all_pids():
+    for pid in procfs.all_pids():
         s = stat_fields(pid)
         if s is not None:
             children.setdefault(int(s[1]), []).append(pid)
@@ -232,15 +209,6 @@ class CpuSampler(object):
                 last = t
             prev = (t, c)
         return (round(last - t0, 2) if last else 0.0), round(prev[1] - start, 2)
-
-
-def free_port():
-    s = socket.socket()
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def summary(values):
@@ -363,12 +331,7 @@ class Side(object):
     def cleanup(self):
         self.stop(self.procs)
         self.procs = []
-        left = sorted(p for p in self.extra_pids if alive(p))
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        left = procfs.kill(sorted(self.extra_pids))
         if left:
             self.notes.append('killed left-over processes %s' % left)
         self.extra_pids = set()
@@ -569,12 +532,7 @@ class Side(object):
         end = time.monotonic() + 10.0
         while any(alive(p) for p in group) and time.monotonic() < end:
             time.sleep(0.05)
-        left = [p for p in group if alive(p)]
-        for p in left:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        left = procfs.kill(group)
         if left:
             self.notes.append('composite: %d process(es) still running 10 s after the run '
                               'ended, killed' % len(left))

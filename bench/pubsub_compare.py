@@ -28,13 +28,9 @@ target, "met (median)" when only the median does, "NOT met" otherwise.
 Only the standard library is used.
 """
 
-import argparse
-import statistics
 import sys
 
-import compare
-
-SIDES = ('orig', 'ours')
+import tables
 
 
 def fmt(x, unit):
@@ -48,14 +44,11 @@ def fmt(x, unit):
         return f'{x:.0f}'
     if unit == 'n2':
         return f'{x:.2f}'
-    return compare.rate(x)
+    return tables.rate(x)
 
 
 def cell(values, unit):
-    if not values:
-        return '-'
-    v = sorted(values)
-    return f'{fmt(statistics.median(v), unit)} [{fmt(v[0], unit)}-{fmt(v[-1], unit)}] n={len(v)}'
+    return tables.cell(values, lambda x: fmt(x, unit))
 
 
 def value(d, key):
@@ -71,8 +64,8 @@ def value(d, key):
 
 
 def series(rows, test, key, conns=None):
-    out = {s: [] for s in SIDES}
-    fails = {s: [] for s in SIDES}
+    out = {s: [] for s in tables.SIDES}
+    fails = {s: [] for s in tables.SIDES}
     for d in rows:
         if d.get('test') != test or d.get('label') not in out:
             continue
@@ -162,21 +155,6 @@ def metrics(rows):
     return specs
 
 
-def verdict(target, o, u, fails):
-    kind, x = target
-    if not u:
-        return 'ours failed' if fails['ours'] else 'ours: not measured'
-    if kind == 'max':
-        if max(u) <= x:
-            return 'met (every rep)'
-        return 'met (median)' if statistics.median(u) <= x else 'NOT met'
-    if not o:
-        return 'original failed' if fails['orig'] else 'original missing'
-    worst = min(u) / max(o)
-    med = statistics.median(u) / statistics.median(o)
-    return 'met (every rep)' if worst >= x else 'met (median)' if med >= x else 'NOT met'
-
-
 def table(rows, markdown=False):
     header = ['test', 'metric', 'original median [min-max]', 'ours median [min-max]',
               'ours/orig (worst-best)', 'target', 'verdict']
@@ -188,18 +166,14 @@ def table(rows, markdown=False):
             continue
         ratio, tcell, v = '-', '', ''
         if o and u and min(o) > 0 and min(u) > 0:
-            mo, mu = statistics.median(o), statistics.median(u)
-            if higher:
-                worst, best = min(u) / max(o), max(u) / min(o)
-            else:
-                worst, best = max(u) / min(o), min(u) / max(o)
-            ratio = f'{mu / mo:.2f}x ({worst:.2f}-{best:.2f})'
+            ratio = tables.ratio(o, u, higher)[0]
         if target:
             kind, x = target
             tcell = f'>= {x:g}x' if kind == 'ratio' else f'<= {fmt(x, unit)} {unit}'
             if unit == 'n':
                 tcell = 'none' if x == 0 else f'<= {x:g}'
-            v = verdict(target, o, u, fails)
+            v = tables.verdict(target, o, u, ours_failed=bool(fails['ours']),
+                               orig_failed=bool(fails['orig']))
         out.append([name, label, cell(o, unit), cell(u, unit), ratio, tcell, v])
     seen = set()
     for d in rows:
@@ -231,36 +205,18 @@ def table(rows, markdown=False):
             if key not in seen:
                 seen.add(key)
                 notes.append(f'{tag}: {n}')
-    lines = []
-    if markdown:
-        lines.append('| ' + ' | '.join(header) + ' |')
-        lines.append('|' + '|'.join('---' for _ in header) + '|')
-        for r in out:
-            lines.append('| ' + ' | '.join(r) + ' |')
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in out)) if out else len(h)
-                  for i, h in enumerate(header)]
-        f = '  '.join('{:<%d}' % wd for wd in widths)
-        lines.append(f.format(*header))
-        lines.append(f.format(*('-' * wd for wd in widths)))
-        for r in out:
-            lines.append(f.format(*r).rstrip())
-    return '\n'.join(lines), notes
+    return tables.layout(header, out, markdown, trim_rows=True), notes
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('files', nargs='+')
-    p.add_argument('--markdown', action='store_true', help='print a Markdown table')
-    a = p.parse_args(argv)
-    rows, meta = compare.load(a.files, key='test')
+    a = tables.parser(__doc__).parse_args(argv)
+    rows, meta = tables.load(a.files, key='test')
     if not rows:
         print('no results', file=sys.stderr)
         return 1
     text, notes = table(rows, markdown=a.markdown)
     for m in meta:
-        print(f"run {m.get('date')}: {m.get('host_cpus')} CPUs, load {m.get('loadavg')}, "
-              f"{m.get('reps')} rep(s){' (quick)' if m.get('quick') else ''}, tests "
+        print(tables.run_line(m) + f"{' (quick)' if m.get('quick') else ''}, tests "
               f"{m.get('tests')}, sides {m.get('sides')}, ours at {m.get('commit', '?')}, "
               f"bytecode caches {'on' if m.get('bytecode_cache') else 'as the caller had them'}"
               + (f", {m['extra']}" if m.get('extra') else ''))
@@ -268,9 +224,7 @@ def main(argv=None):
                    key=float)
     if loads:
         print(f'1-minute load average when each test began: {loads[0]}-{loads[-1]}')
-    print(text)
-    for n in notes:
-        print('  ' + n)
+    tables.show(text, notes)
     return 0
 
 

@@ -59,6 +59,8 @@ import time
 
 import layer_cake as lc
 
+from side import library_label
+
 # Timestamps recorded by the actors themselves (same process, so one clock).
 MARKS = {}
 
@@ -330,20 +332,6 @@ DEFAULTS = {
     'spool': (5000, 500),
     'spool-untimed': (5000, 500),
 }
-
-
-def library_label():
-    """'<distribution>==<version>' owning the imported layer_cake, and its path."""
-    path = os.path.dirname(os.path.abspath(getattr(lc, '__file__', '') or ''))
-    label = 'layer_cake (unknown distribution)'
-    try:
-        from importlib import metadata
-        names = metadata.packages_distributions().get('layer_cake', [])
-        if names:
-            label = f'{names[0]}=={metadata.version(names[0])}'
-    except Exception:
-        pass
-    return label, path
 
 
 def main(argv=None):

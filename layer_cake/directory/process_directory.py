@@ -37,6 +37,7 @@ from .loop import (AddPublication, CloseLoop, ListenerDown, ListenerUp, LoopClos
                    LoopOpened, LoopRefused, OpenLoop, PublicationRemoved, RemovePublication,
                    SessionListener, listener_host)
 from .guarded import guarded
+from .liveness import HEARTBEAT, heartbeat
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
                        SubscribeTo, Subscribed, SubscribedCleared)
@@ -55,12 +56,14 @@ COMPLETE_A_LOOP = 3.0
 # and a session listener without publications.
 GRACE_BEFORE_CLEARANCE = 8.0
 
-# Seconds between heartbeats on a session connection, each way.  A publisher
-# that stops answering (SIGSTOP, a host that vanished without closing its
-# sockets) is declared gone -- Dropped, then fallback -- once a beat is
-# missing for this period plus keep-alive's 3 s response window: within
-# about 5.1 s (the period has a 5 % spread).
-SESSION_HEARTBEAT = 2.0
+# Seconds between heartbeats on a session connection, each way: the standard
+# value of :func:`.liveness.heartbeat`, which ``LC_HEARTBEAT`` replaces.  A
+# publisher that stops answering (SIGSTOP, a host that vanished without
+# closing its sockets) is declared gone -- Dropped, then fallback -- when the
+# answer to the subscriber's beat is missing for this period plus
+# keep-alive's 3 s response window: at most 2.1 periods plus 3 s (7.2 s)
+# after the last beat heard (the periods have a 5 % spread).
+SESSION_HEARTBEAT = HEARTBEAT
 
 
 def _now():
@@ -411,7 +414,7 @@ class ProcessDirectory(Point, Stateless):
             peer = self.peers[peer_key] = _Peer(offer.ipp)
             connect(self, HostPort(offer.ipp.host, offer.ipp.port),
                     encrypted=offer.encrypted, keep_alive=True,
-                    keep_alive_period=SESSION_HEARTBEAT,
+                    keep_alive_period=heartbeat(),
                     wrap_factory=session_wrapper(self.secret, True, clock=engine.reactor))
         if peer.idle is not None:
             if peer.idle.active():

@@ -19,6 +19,9 @@ the node's environment:
   while it waits for a parent on this host's loopback it also watches for
   that parent to announce itself (:mod:`.rendezvous`) and then tries at once;
   a tier that begins to accept children at a fixed loopback port announces it.
+* a link whose other end is on another host is pinged from this end every
+  heartbeat period and closed when an answer is late (:mod:`.liveness`), so a
+  host that vanished without closing its sockets is noticed.
 
 Sessions between publishers and subscribers never pass through here, so the
 loss of a tier ends none of them.
@@ -51,6 +54,7 @@ from ..net.ipp import (DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, ScopeOfHos
                        local_private_other)
 from .introspect import NOT_DETECTED, ChildNode, DirectoryListing, Routed, primary_ip
 from .lan import automatic_lan_parent
+from .liveness import unwatch_link, watch_link
 from .listing import Withdrawn, decode_listing, encode_listing, wider
 from .node import DirectoryNode
 from .secret import guarded_factory
@@ -154,9 +158,11 @@ class ChildLink(TierProtocol):
         peer = self.transport.getPeer()
         self.peer_host = getattr(peer, 'host', None)
         self.peer = HostPort(self.peer_host, getattr(peer, 'port', None))
+        watch_link(self, self.peer_host, self.tier.reactor)     # a child on another host
         self.tier._child_connected(self)
 
     def connectionLost(self, reason):
+        unwatch_link(self)
         TierProtocol.connectionLost(self, reason)
         self.tier._child_lost(self)
 
@@ -246,9 +252,11 @@ class ParentProtocol(TierProtocol):
 
     def connectionMade(self):
         TierProtocol.connectionMade(self)
+        watch_link(self, self.link.address.host, self.link.reactor)    # a parent elsewhere
         self.link._connected(self)
 
     def connectionLost(self, reason):
+        unwatch_link(self)
         TierProtocol.connectionLost(self, reason)
         self.link._lost(self)
 

@@ -14,13 +14,19 @@ from layer_cake.test.support import Child, RuntimeTestCase
 S = lc.ScopeOfDirectory
 
 
+def nobody_listens():
+    """A loopback port with nothing listening on it."""
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def start_publisher(test, name, env=None):
     """(Child, published_id, listener port) of a publisher process of ``name``."""
     # A parent nobody listens at: the publisher never finds a real host-cake.
-    nowhere = socket.socket()
-    nowhere.bind(('127.0.0.1', 0))
-    port = nowhere.getsockname()[1]
-    nowhere.close()
+    port = nobody_listens()
     child = Child(test, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
                   '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
                   env=env)
@@ -91,10 +97,7 @@ class OverConnection(RuntimeTestCase):
         later good offer at another scope is used."""
         child, published_id, port = self.publisher('x')
         ch, subscribed = self.subscribe('x')
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        dead = s.getsockname()[1]
-        s.close()
+        dead = nobody_listens()
         self.offer(subscribed, uuid.uuid4(), dead, 'x', S.GROUP)
         self.offer(subscribed, published_id, port, 'x', S.HOST)
         a, _ = self.receive(ch, lc.Available)
@@ -107,10 +110,7 @@ class OverConnection(RuntimeTestCase):
         from layer_cake.directory.service import directory_address
         import time
         ch, subscribed = self.subscribe('gone')
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        dead = s.getsockname()[1]
-        s.close()
+        dead = nobody_listens()
         self.offer(subscribed, uuid.uuid4(), dead, 'gone', S.HOST)
         asker = self.channel()
 
@@ -180,10 +180,7 @@ class SharedListener(RuntimeTestCase):
     connection to it; a cleared publication ends its own sessions only."""
 
     def publications(self, names, *more):
-        nowhere = socket.socket()
-        nowhere.bind(('127.0.0.1', 0))
-        port = nowhere.getsockname()[1]
-        nowhere.close()
+        port = nobody_listens()
         child = Child(self, 'layer_cake.test.programs.publications', '--names=%s' % (names,),
                       '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
                       *more)

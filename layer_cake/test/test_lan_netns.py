@@ -118,6 +118,11 @@ class TestBed(object):
         self.folders[name] = folder
         return ns
 
+    def link_down(self, name):
+        """Pull host ``name``'s cable: its port on the bridge goes down.  Nothing in the
+        host hears of it, and nothing is closed."""
+        run(['ip', '-n', self.bridge, 'link', 'set', 'v' + name.lower(), 'down'])
+
     def argv(self, host, *command):
         """``command`` run in ``host``'s namespace, with that host's environment."""
         return ['ip', 'netns', 'exec', self.hosts[host], 'env', '-u', LAN_VARIABLE,
@@ -174,6 +179,29 @@ class LanTestCase(unittest.TestCase):
         except CannotMake as e:
             raise unittest.SkipTest('cannot make veth pairs here (%s)' % (e,))
 
+    def standard_lan(self):
+        """lan-cake at the standard LAN address and a host-cake in each of A, B and C,
+        all listening: (lan-cake, {host: host-cake})."""
+        self.add_hosts(LAN_IP)
+        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
+                                                  '--debug-level=TRACE'))
+        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
+        hosts = {h: self.host_cake(h) for h in ('A', 'B', 'C')}
+        for program in hosts.values():
+            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+        return lan, hosts
+
+    def fallback_in_c(self, subscriber, start):
+        """Publish lct:lan at LAN scope in C: it becomes the subscriber's session (its
+        next Available from event ``start`` on); the Published event."""
+        c = self.pubsub('C', 'pub-c', '--publish=lct:lan@LAN')
+        _, again = c.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
+        _, fallback = subscriber.wait_event(start, event='available', seconds=DEADLINE)
+        self.assertEqual((fallback['name'], fallback['scope'], fallback['published_id']),
+                         ('lct:lan', 'LAN', again['published_id']))
+        c.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        return again
+
     def start(self, host, name, *command):
         return Program(self, self.bed.argv(host, *command), name)
 
@@ -210,13 +238,7 @@ class ZeroConfiguration(LanTestCase):
         LAN publication in B becomes Available in A, its HOST and GROUP publications
         never do; layer-cake network in A shows the tree under lan-cake; SIGKILL of B's
         publisher gives Dropped in A, and the same name published in C is Available."""
-        self.add_hosts(LAN_IP)
-        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
-                                                  '--debug-level=TRACE'))
-        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
-        hosts = {h: self.host_cake(h) for h in ('A', 'B', 'C')}
-        for program in hosts.values():
-            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+        lan, hosts = self.standard_lan()
 
         subscriber = self.pubsub('A', 'sub-a', '--subscribe=lct:.*@LAN')
         b = self.pubsub('B', 'pub-b', '--publish=lct:group@GROUP,lct:host@HOST,lct:lan@LAN')
@@ -258,12 +280,7 @@ class ZeroConfiguration(LanTestCase):
         subscriber.wait_event(start, event='dropped', name='lct:lan',
                               published_id=published['published_id'], seconds=DEADLINE)
         hosts['B'].wait_line(r'Lost child PROCESS pubsub\.py', seconds=DEADLINE)
-        c = self.pubsub('C', 'pub-c', '--publish=lct:lan@LAN')
-        _, again = c.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
-        _, fallback = subscriber.wait_event(start, event='available', seconds=DEADLINE)
-        self.assertEqual((fallback['name'], fallback['scope'], fallback['published_id']),
-                         ('lct:lan', 'LAN', again['published_id']))
-        c.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        again = self.fallback_in_c(subscriber, start)
         hosts['C'].wait_line(r'Connected to the LAN directory at 10\.0\.0\.195:54195',
                              seconds=DEADLINE)
 
@@ -322,6 +339,44 @@ class Overrides(LanTestCase):
         group.wait_event(event='delivered', name='lct:b', seconds=DEADLINE)
         c.wait_event(event='delivered', name='lct:c', seconds=DEADLINE)
         self.assertNotIn('10.0.0.195', output(host_a))
+
+
+class VanishedHost(LanTestCase):
+    """A host that goes away without closing its sockets (issue 7 item 4)."""
+
+    def test_link_down(self):
+        """B's port on the bridge goes down (its cable pulled): nothing is closed, yet the
+        heartbeats end A's session with B's publisher (Dropped), lan-cake drops B's
+        host-cake and B's host-cake its lan-cake link; the same name published in C
+        afterwards becomes Available in A.  (The time this takes is measured by
+        bench/liveness_netns.py, not asserted here.)"""
+        lan, hosts = self.standard_lan()
+        subscriber = self.pubsub('A', 'sub-a', '--subscribe=lct:lan@LAN')
+        b = self.pubsub('B', 'pub-b', '--publish=lct:lan@LAN')
+        _, published = b.wait_event(event='published', name='lct:lan', seconds=DEADLINE)
+        _, available = subscriber.wait_event(event='available', seconds=DEADLINE)
+        self.assertEqual(available['published_id'], published['published_id'])
+        b.wait_event(event='delivered', name='lct:lan', seconds=DEADLINE)
+        hosts['B'].wait_line(r'Connected to the LAN directory at 10\.0\.0\.195:54195',
+                             seconds=DEADLINE)
+
+        start = len(subscriber.events)
+        lan_mark, _ = lan.mark()
+        b_mark, _ = hosts['B'].mark()
+        self.bed.link_down('B')
+        _, dropped = subscriber.wait_event(start, event='dropped', seconds=DEADLINE)
+        self.assertEqual((dropped['name'], dropped['published_id']),
+                         ('lct:lan', published['published_id']))
+        lan.wait_line(r'Closing the directory link with 10\.0\.0\.12:\d+ \(no answer to a ping',
+                      lan_mark, seconds=DEADLINE)
+        lan.wait_line(r'Lost child HOST host-cake', lan_mark, seconds=DEADLINE)
+        hosts['B'].wait_line(r'Lost the directory at 10\.0\.0\.195:54195', b_mark,
+                             seconds=DEADLINE)
+        # B's processes still run: only the link went.
+        self.assertIsNone(b.process.poll())
+
+        self.fallback_in_c(subscriber, start)
+        self.assertEqual(len(subscriber.select(start, event='dropped')), 1)
 
 
 class SecuredDirectory(LanTestCase):
