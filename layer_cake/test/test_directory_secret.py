@@ -421,3 +421,18 @@ class LoopbackOnly(unittest.TestCase):
         from layer_cake.supervisor import group_cake
         self.assertIn("accept_at=HostPort('127.0.0.1', 0)",
                       inspect.getsource(group_cake.GroupCake.open_directory))
+
+
+class GroupCakeSecret(unittest.TestCase):
+
+    def test_twistd_option(self):
+        from layer_cake.supervisor import group_cake_tap
+        options = group_cake_tap.Options()
+        options.parseOptions(['--directory-secret=/etc/lc/secret'])
+        self.assertEqual(options['settings'], {'directory_secret': '/etc/lc/secret'})
+
+    def test_unreadable_secret_is_a_fault(self):
+        from layer_cake.supervisor.group_cake import GroupCake, GroupFault
+        group = GroupCake(directory_secret='/nonexistent/secret')
+        e = self.assertRaises(GroupFault, group.open_directory)
+        self.assertIn('cannot read the directory secret', e.fault.explanation)
