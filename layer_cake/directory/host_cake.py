@@ -3,7 +3,7 @@
 ::
 
     host-cake [--directory-at-host=<HostPort>] [--directory-at-lan=<HostPort>]
-              [--encrypted-directory] [--debug-level=<level>]
+              [--directory-secret=<path>] [--encrypted-directory] [--debug-level=<level>]
 
 A HOST tier: the groups and stand-alone processes of this host connect to it
 at ``--directory-at-host`` (default ``{"host": "127.0.0.1", "port": 54195}``)
@@ -19,43 +19,75 @@ object, :class:`HostCake`, a :class:`.tier_cake.TierCake` that runs a
 :class:`.tier.Tier` until Stop (Ctrl-C, SIGINT, SIGTERM) ends it with
 ``Aborted``.  When the address cannot be bound it ends at once with a
 ``Faulted`` saying why.  Encrypted directory connections are not supported
-yet: ``--encrypted-directory`` is refused.
+yet: ``--encrypted-directory`` is refused.  With ``--directory-secret`` (or
+``LAYER_CAKE_DIRECTORY_SECRET`` in its environment) every process, group and
+lan-cake it talks to must prove the same secret (:mod:`.secret`).  host-cake
+listens on a loopback address only: a ``--directory-at-host`` elsewhere is
+refused (other machines reach a host's services through lan-cake).
 """
 
 from ..runtime import engine
 from ..runtime.messages import Faulted
 from ..net.ipp import DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory
 from ..process.entry import create
+from .secret import SecretError, configured_secret
 from .tier import Tier
 from .tier_cake import TierCake, bind_tier_cake
 
-__all__ = ['HostCake', 'host_tier', 'ENCRYPTION_NOT_SUPPORTED', 'main']
+__all__ = ['HostCake', 'host_tier', 'ENCRYPTION_NOT_SUPPORTED', 'main', 'secret_refusal',
+           'loopback_only', 'is_loopback']
 
 ENCRYPTION_NOT_SUPPORTED = 'an encrypted directory is not yet supported'
 
 
-def host_tier(directory_at_host=None, directory_at_lan=None, log=None, reactor=None):
+def host_tier(directory_at_host=None, directory_at_lan=None, log=None, reactor=None,
+              secret=None):
     """The HOST tier host-cake runs: accepting at ``directory_at_host``, under lan-cake
     at ``directory_at_lan`` when given, else at the standard LAN address once a LAN
-    listing appears (when there is one)."""
+    listing appears (when there is one); ``secret`` guards every link."""
     return Tier(ScopeOfDirectory.HOST, accept_at=directory_at_host or DIRECTORY_AT_HOST,
                 connect_to=directory_at_lan, executable='host-cake', log=log,
-                reactor=reactor)
+                reactor=reactor, secret=secret)
+
+
+def is_loopback(host):
+    """True for an IPv4 loopback address (127.0.0.0/8) or ``localhost``."""
+    return bool(host) and (host == 'localhost' or host.startswith('127.'))
+
+
+def loopback_only(ipp):
+    """Why host-cake will not accept at ``ipp`` (not loopback), or None."""
+    if ipp is None or is_loopback(ipp.host):
+        return None
+    return ('host-cake accepts on a loopback address only, not "%s" (machines meet '
+            'through lan-cake)' % (ipp,))
+
+
+def secret_refusal(cake, program):
+    """Read ``cake.directory_secret`` into ``cake.secret``; a Faulted when it cannot be
+    used, else None."""
+    try:
+        cake.secret = configured_secret(cake.directory_secret, warn=cake.warning)
+    except SecretError as e:
+        return Faulted('cannot start %s' % (program,), str(e))
+    return None
 
 
 class HostCake(TierCake):
     """The main object of host-cake: run the HOST tier until stopped."""
 
     def __init__(self, directory_at_host: HostPort = None, directory_at_lan: HostPort = None,
-                 encrypted_directory: bool = False):
+                 encrypted_directory: bool = False, directory_secret: str = None):
         TierCake.__init__(self)
         self.directory_at_host = directory_at_host or DIRECTORY_AT_HOST
         self.directory_at_lan = directory_at_lan
         self.encrypted_directory = encrypted_directory
+        self.directory_secret = directory_secret
+        self.secret = None
 
     def make_tier(self):
         return host_tier(self.directory_at_host, self.directory_at_lan, log=self,
-                         reactor=engine.reactor)
+                         reactor=engine.reactor, secret=self.secret)
 
     def accept_address(self):
         return self.directory_at_host
@@ -63,7 +95,10 @@ class HostCake(TierCake):
     def refusal(self):
         if self.encrypted_directory:
             return Faulted('cannot start host-cake', ENCRYPTION_NOT_SUPPORTED)
-        return None
+        why = loopback_only(self.directory_at_host)
+        if why is not None:
+            return Faulted('cannot start host-cake', why)
+        return secret_refusal(self, 'host-cake')
 
 
 bind_tier_cake(HostCake, globals())

@@ -4,7 +4,7 @@
 
     twistd [-n] host-cake [--directory-at-host=<HostPort JSON>]
                           [--directory-at-lan=<HostPort JSON>]
-                          [--debug-level=<level>]
+                          [--directory-secret=<path>] [--debug-level=<level>]
 
 The same HOST tier as the console script, as a service of twistd's own
 (:mod:`.tier_tap`): it binds its address in ``privilegedStartService``, logs
@@ -18,8 +18,8 @@ refused: encryption is not supported yet.
 from twisted.python import usage
 
 from ..runtime import log as L
-from .host_cake import ENCRYPTION_NOT_SUPPORTED, HostCake, host_tier
-from .tier_tap import DEBUG_LEVEL_OPTION, TierOptions, TierService, TwistedLog
+from .host_cake import ENCRYPTION_NOT_SUPPORTED, HostCake, host_tier, loopback_only
+from .tier_tap import DEBUG_LEVEL_OPTION, SECRET_OPTION, TierOptions, TierService, TwistedLog
 
 __all__ = ['Options', 'makeService', 'HostCakeService', 'TwistedLog']
 
@@ -36,6 +36,7 @@ class Options(TierOptions):
         ['directory-at-lan', None, None, 'lan-cake address, a HostPort as JSON (default: '
                                          'the standard LAN address, when there is one).'],
         DEBUG_LEVEL_OPTION,
+        SECRET_OPTION,
     ]
     optFlags = [
         ['encrypted-directory', None, 'Encrypt the directory connections (not supported '
@@ -46,17 +47,21 @@ class Options(TierOptions):
         TierOptions.postOptions(self)
         if self['encrypted-directory']:
             raise usage.UsageError(ENCRYPTION_NOT_SUPPORTED)
+        why = loopback_only(self['directory_at_host'])
+        if why is not None:
+            raise usage.UsageError(why)
 
 
 def HostCakeService(directory_at_host=None, directory_at_lan=None, level=L.USER_LOG.CONSOLE,
-                    reactor=None):
+                    reactor=None, secret=None):
     """The HOST tier as a service bound before twistd starts the application."""
     return TierService('host-cake', lambda log: host_tier(directory_at_host, directory_at_lan,
-                                                          log=log, reactor=reactor),
+                                                          log=log, reactor=reactor,
+                                                          secret=secret),
                        level=level)
 
 
 def makeService(options):
     """The service twistd runs for ``twistd host-cake``."""
     return HostCakeService(options['directory_at_host'], options['directory_at_lan'],
-                           level=options['level'])
+                           level=options['level'], secret=options.get('secret'))

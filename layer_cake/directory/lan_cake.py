@@ -2,7 +2,8 @@
 
 ::
 
-    lan-cake [--directory-at-lan=<HostPort>] [--debug-level=<level>]
+    lan-cake [--directory-at-lan=<HostPort>] [--directory-secret=<path>]
+             [--debug-level=<level>]
 
 A LAN tier: the host-cakes (and any group or process pointed at it) of the
 network connect to it at ``--directory-at-lan`` (default
@@ -18,13 +19,16 @@ need ``--directory-at-lan`` and applications ``--connect-to-directory``.
 
 lan-cake runs like host-cake (:class:`.tier_cake.TierCake`): until Stop
 (Ctrl-C, SIGINT, SIGTERM) ends it with ``Aborted``, or at once with a
-``Faulted`` when the address cannot be bound.  Encrypted and authenticated
-directories are not available yet, so there are no options for them.
+``Faulted`` when the address cannot be bound.  With ``--directory-secret``
+(or ``LAYER_CAKE_DIRECTORY_SECRET`` in its environment) every host-cake, group
+or process that connects must prove the same secret (:mod:`.secret`);
+encrypted directories are not available yet.
 """
 
 from ..runtime import engine
 from ..net.ipp import DIRECTORY_PORT, HostPort, ScopeOfDirectory
 from ..process.entry import create
+from .host_cake import secret_refusal
 from .tier import Tier
 from .tier_cake import TierCake, bind_tier_cake
 
@@ -34,21 +38,29 @@ __all__ = ['LanCake', 'lan_tier', 'LAN_ACCEPT_AT', 'main']
 LAN_ACCEPT_AT = HostPort('0.0.0.0', DIRECTORY_PORT)
 
 
-def lan_tier(directory_at_lan=None, log=None, reactor=None):
-    """The LAN tier lan-cake runs: accepting at ``directory_at_lan``, with no parent."""
+def lan_tier(directory_at_lan=None, log=None, reactor=None, secret=None):
+    """The LAN tier lan-cake runs: accepting at ``directory_at_lan``, with no parent;
+    ``secret`` guards every link."""
     return Tier(ScopeOfDirectory.LAN, accept_at=directory_at_lan or LAN_ACCEPT_AT,
-                auto_parent=None, executable='lan-cake', log=log, reactor=reactor)
+                auto_parent=None, executable='lan-cake', log=log, reactor=reactor,
+                secret=secret)
 
 
 class LanCake(TierCake):
     """The main object of lan-cake: run the LAN tier until stopped."""
 
-    def __init__(self, directory_at_lan: HostPort = None):
+    def __init__(self, directory_at_lan: HostPort = None, directory_secret: str = None):
         TierCake.__init__(self)
         self.directory_at_lan = directory_at_lan or LAN_ACCEPT_AT
+        self.directory_secret = directory_secret
+        self.secret = None
 
     def make_tier(self):
-        return lan_tier(self.directory_at_lan, log=self, reactor=engine.reactor)
+        return lan_tier(self.directory_at_lan, log=self, reactor=engine.reactor,
+                        secret=self.secret)
+
+    def refusal(self):
+        return secret_refusal(self, 'lan-cake')
 
     def accept_address(self):
         return self.directory_at_lan

@@ -20,6 +20,10 @@ connection, a handshake and a heartbeat each).
 Application messages then travel straight over that connection: the
 addresses in these messages are rewritten as they cross it, so each party
 holds a working address of the other.
+
+With a directory secret (:mod:`.secret`) the listener takes only
+connections that prove it: nothing reaches ``OpenLoop`` before the
+handshake, and a peer that fails it is never ``Accepted``.
 """
 
 import datetime
@@ -28,6 +32,7 @@ import uuid
 from ..net.ipp import HostPort, ScopeOfDirectory
 from ..net.listen_connect import listen, stop_listening
 from ..net.messages import Accepted, Close, Closed, Listening, NotListening
+from ..runtime import engine
 from ..runtime.bind import bind
 from ..runtime.messages import Start, Stop
 from ..runtime.point import Point, Stateless
@@ -35,6 +40,7 @@ from ..types import portable as P
 from ..types import registry
 from .guarded import guarded
 from .messages import Delivered, Dropped
+from .secret import session_wrapper
 
 __all__ = ['OpenLoop', 'LoopOpened', 'LoopRefused', 'CloseLoop', 'LoopClosed', 'LoopEnded',
            'SessionListener', 'ListenerUp', 'ListenerDown', 'AddPublication',
@@ -172,11 +178,12 @@ class SessionListener(Point, Stateless):
     ``Stop``.
     """
 
-    def __init__(self, host='127.0.0.1', encrypted=False):
+    def __init__(self, host='127.0.0.1', encrypted=False, secret=None):
         Point.__init__(self)
         Stateless.__init__(self)
         self.host = host
         self.encrypted = encrypted
+        self.secret = secret        # a DirectorySecret every connection must prove
         self.lid = None
         self.up = False
         self.publications = {}      # published_id -> _Publication
@@ -198,7 +205,8 @@ class SessionListener(Point, Stateless):
 
 @guarded
 def SessionListener_Start(self, message):
-    self.lid = listen(self, HostPort(self.host, 0), encrypted=self.encrypted)
+    self.lid = listen(self, HostPort(self.host, 0), encrypted=self.encrypted,
+                      wrap_factory=session_wrapper(self.secret, False, clock=engine.reactor))
 
 
 @guarded

@@ -16,7 +16,8 @@ own) -- and decides; it does no I/O.  What it decides goes out through an
     warn(text)                        log a warning
 
 so the same node runs under AMP links, in-process test doubles and the
-process directory alike.
+process directory alike.  A name belongs to its first publication; at the
+LAN node a publisher of the same identity may reclaim it (:mod:`.name_binding`).
 """
 
 import uuid
@@ -25,6 +26,7 @@ from ..net.ipp import HostPort, LOCAL_HOST, ScopeOfDirectory
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, wider)
 from .matching import MatchIndex
+from .name_binding import reclaims
 
 __all__ = ['DirectoryNode']
 
@@ -81,10 +83,17 @@ class DirectoryNode(object):
             return False
         other = self.names.get(p.name)
         if other is not None:
-            self.env.warn('multiple ids, same name "%s" (%s kept, %s refused)' % (
-                p.name, other, p.published_id))
-            self.env.advise(origin, p)
-            return False
+            old = self.publications[other]
+            if not reclaims(self.scope, old.origin, origin):
+                self.env.warn('multiple ids, same name "%s" (%s kept, %s refused)' % (
+                    p.name, other, p.published_id))
+                self.env.advise(origin, p)
+                return False
+            # The same identity, over another link: its publisher is back (name_binding).
+            self.env.warn('"%s" reclaimed by its publisher (%s replaces %s)' % (
+                p.name, p.published_id, other))
+            self.remove(other, old.origin, Withdrawn.ORIGIN_LOST)
+            self.env.advise(old.origin, old.listing)
         if origin is not None:
             p = self._rewritten(p, origin)
         held = self.publications[p.published_id] = _Held(p, origin)

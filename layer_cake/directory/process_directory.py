@@ -42,6 +42,7 @@ from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dr
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
                        SubscribeTo, Subscribed, SubscribedCleared)
 from .tier import STANDARD_PARENT, Tier
+from .secret import session_wrapper
 
 __all__ = ['ProcessDirectory', 'COMPLETE_A_LOOP', 'GRACE_BEFORE_CLEARANCE', 'SESSION_HEARTBEAT']
 
@@ -128,8 +129,10 @@ class _Peer(object):
 class ProcessDirectory(Point, Stateless):
     """This process's directory node and its subscriber sessions."""
 
-    def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT, scope=PROCESS):
+    def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT, scope=PROCESS,
+                 secret=None):
         Point.__init__(self)
+        self.secret = secret        # a DirectorySecret (secret.py): links and sessions
         Stateless.__init__(self)
         self.incarnation = uuid.uuid4()
         # The PROCESS node, its link to a parent tier (explicit, or found the
@@ -140,7 +143,7 @@ class ProcessDirectory(Point, Stateless):
                          on_local_offer=self.offered, on_local_withdraw=self.withdrawn,
                          on_local_advice=self.advised, incarnation=self.incarnation,
                          log=self, reactor=engine.reactor,
-                         on_describe=lambda: subscriber_sessions(self))
+                         on_describe=lambda: subscriber_sessions(self), secret=secret)
         self.node = self.tier.node
         self.publications = {}      # published_id -> _Local
         self.names = {}             # name -> published_id (unique in the process)
@@ -176,7 +179,8 @@ class ProcessDirectory(Point, Stateless):
         key = (listener_host(scope), bool(request.encrypted))
         listener = self.listeners.get(key)
         if listener is None:
-            listener = _Listener(key, self.create(SessionListener, key[0], key[1]))
+            listener = _Listener(key, self.create(SessionListener, key[0], key[1],
+                                                  self.secret))
             self.listeners[key] = self.listener_at[listener.address] = listener
         if listener.idle is not None:
             if listener.idle.active():
@@ -410,7 +414,8 @@ class ProcessDirectory(Point, Stateless):
             peer = self.peers[peer_key] = _Peer(offer.ipp)
             connect(self, HostPort(offer.ipp.host, offer.ipp.port),
                     encrypted=offer.encrypted, keep_alive=True,
-                    keep_alive_period=heartbeat())
+                    keep_alive_period=heartbeat(),
+                    wrap_factory=session_wrapper(self.secret, True, clock=engine.reactor))
         if peer.idle is not None:
             if peer.idle.active():
                 peer.idle.cancel()

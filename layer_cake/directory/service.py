@@ -10,6 +10,8 @@ Twisted's endpoints and TLS) is imported at start-up, not with this module:
 ``import layer_cake`` stays light for programs that never run the runtime.
 """
 
+import os
+
 from ..net.ipp import ScopeOfDirectory
 from ..process import command_line as C
 from ..process import process_object
@@ -51,7 +53,7 @@ class DirectoryAddOn(object):
             scope = ScopeOfDirectory.PROCESS
         address = point.create_object(start.root(), ProcessDirectory, (),
                                       {'connect_to': connect_to, 'auto_parent': auto_parent,
-                                       'scope': scope})
+                                       'scope': scope, 'secret': _secret()})
         self.directory = A.objects.get(address[-1])
 
     def stop(self):
@@ -65,6 +67,20 @@ class DirectoryAddOn(object):
         d = self.directory
         if d is not None and d._alive:
             d.owner_ended(address)
+
+
+def _secret():
+    """The directory secret LAYER_CAKE_DIRECTORY_SECRET names (None: no secret).  One
+    that cannot be read is logged and replaced by a key no peer has, so a secured
+    directory refuses this process rather than it running unsecured."""
+    from .secret import DirectorySecret, SecretError, secret_from_environment
+    from .tier_protocol import RuntimeLog
+    log = RuntimeLog('DirectorySecret')
+    try:
+        return secret_from_environment(warn=log.warning)
+    except SecretError as e:
+        log.fault(str(e))
+        return DirectorySecret(os.urandom(32), '(unreadable: %s)' % (e,))
 
 
 _add_on = DirectoryAddOn()

@@ -57,6 +57,7 @@ from .lan import automatic_lan_parent
 from .liveness import unwatch_link, watch_link
 from .listing import Withdrawn, decode_listing, encode_listing, wider
 from .node import DirectoryNode
+from .secret import guarded_factory
 from . import rendezvous
 from .tier_protocol import (PART, Advise, Describe, Hello, HelloRefused, NotIntroduced, Offer,
                             Ping, Push, Refused, Retract, RuntimeLog, TierProtocol,
@@ -361,8 +362,9 @@ class ParentLink(service.Service):
 
     def __init__(self, address, node, introduce=None, log=None, reactor=None, rng=None,
                  endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT,
-                 router=None, watch=None):
+                 router=None, watch=None, secret=None):
         self.address = address
+        self.secret = secret            # a DirectorySecret: the parent must prove it
         self.node = node
         self.introduce = introduce or (lambda: {})
         self.log = log or RuntimeLog('ParentLink')
@@ -423,7 +425,9 @@ class ParentLink(service.Service):
                                           timeout=self.connect_timeout)
         endpoint = _Attempts(endpoint, self._attempt_failed)
         self._clock = _RetryClock(self.reactor)
-        self._client = ClientService(endpoint, _ParentFactory(self),
+        factory = guarded_factory(_ParentFactory(self), self.secret, True, log=self.log,
+                                  clock=self._reactor, on_refused=self._handshake_failed)
+        self._client = ClientService(endpoint, factory,
                                      retryPolicy=self.retry_delay, clock=self._clock)
         self._client.startService()
 
@@ -525,6 +529,11 @@ class ParentLink(service.Service):
                 self._hurried = True
         self._tried(False)
 
+    def _handshake_failed(self, reason):
+        # The parent is there but the directory secret failed (secret.py).
+        self.last_failure = reason
+        self._tried(False)
+
     def _tried(self, introduced):
         trying, self._trying = self._trying, []
         for d in trying:
@@ -596,8 +605,9 @@ class Tier(service.MultiService):
                  on_local_offer=None, on_local_withdraw=None, on_local_advice=None,
                  on_parent_up=None, on_parent_down=None, unique_id=None, executable=None,
                  incarnation=None, primary_ip=None, log=None, reactor=None, rng=None,
-                 on_describe=None, watch=None):
+                 on_describe=None, watch=None, secret=None):
         service.MultiService.__init__(self)
+        self.secret = secret            # a DirectorySecret: every link must prove it
         self.node = DirectoryNode(scope, self, unique_id)
         self.accept_at = accept_at
         self.connect_to = connect_to
@@ -669,7 +679,9 @@ class Tier(service.MultiService):
         where = self.accept_at
         endpoint = TCP4ServerEndpoint(self.reactor, where.port or 0, backlog=BACKLOG,
                                       interface=where.host or '')
-        endpoint.listen(ChildFactory(self)).addCallbacks(self._bound, self._not_bound)
+        factory = guarded_factory(ChildFactory(self), self.secret, False, log=self.log,
+                                  clock=self._reactor)
+        endpoint.listen(factory).addCallbacks(self._bound, self._not_bound)
 
     def _bound(self, port):
         self._port = port
@@ -721,7 +733,7 @@ class Tier(service.MultiService):
         self.parent_link = ParentLink(address, self.node, introduce=self._introduction,
                                       log=self.log, reactor=self._reactor, rng=self.rng,
                                       on_up=self.on_parent_up, on_down=self.on_parent_down,
-                                      router=self, watch=self.watch)
+                                      router=self, watch=self.watch, secret=self.secret)
         self.parent_link.setServiceParent(self)
         return self.parent_link
 

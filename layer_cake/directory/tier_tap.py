@@ -6,7 +6,8 @@ stops twistd at start, the way Twisted's own servers do), the tier logs
 through Twisted's log (:class:`TwistedLog`), and it stops with twistd.  The
 options of each plugin decode their HostPort flags with the types of the
 console program's parameters (:func:`decode_host_ports`) and take
-``--debug-level`` (:func:`decode_level`).
+``--debug-level`` (:func:`decode_level`) and ``--directory-secret``
+(:data:`SECRET_OPTION`, read into ``secret``).
 """
 
 from twisted.application import service
@@ -16,12 +17,17 @@ from twisted.python import usage
 from ..types.argument import decode_argument
 from ..runtime import log as L
 from ..process import command_line as C
+from .secret import SecretError, configured_secret
 
-__all__ = ['TwistedLog', 'TierService', 'TierOptions', 'DEBUG_LEVEL_OPTION']
+__all__ = ['TwistedLog', 'TierService', 'TierOptions', 'DEBUG_LEVEL_OPTION', 'SECRET_OPTION']
 
 DEBUG_LEVEL_OPTION = ['debug-level', None, 'CONSOLE',
                       'Directory logs at or above this level go to the log (NONE, FAULT, '
                       'WARNING, CONSOLE, OBJECT, TRACE, DEBUG).']
+
+SECRET_OPTION = ['directory-secret', None, None,
+                 'A file holding the shared secret every directory link must prove '
+                 '(default: the file LAYER_CAKE_DIRECTORY_SECRET names; none: no secret).']
 
 
 class TierOptions(usage.Options):
@@ -50,6 +56,10 @@ class TierOptions(usage.Options):
             self['level'] = L.USER_LOG[self['debug-level']]
         except KeyError:
             raise usage.UsageError('unknown debug level "%s"' % (self['debug-level'],))
+        try:
+            self['secret'] = configured_secret(self.get('directory-secret'))
+        except SecretError as e:
+            raise usage.UsageError(str(e))
 
 
 class TwistedLog(object):

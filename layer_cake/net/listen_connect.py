@@ -92,7 +92,7 @@ class Network(object):
 
     # Requests (reactor thread).
 
-    def listen(self, request, controller):
+    def listen(self, request, controller, wrap_factory=None):
         ipp = request.requested_ipp
         if self.quiet:
             self.notify(NotListening(request=request, error_code=0,
@@ -109,6 +109,8 @@ class Network(object):
         from .factories import ListenFactory
         from twisted.internet.error import CannotListenError
         factory = ListenFactory(self, controller, placeholder, make_end)
+        if wrap_factory is not None:
+            factory = wrap_factory(factory)
         if request.encrypted:
             tls = _tls()
             if tls is None:
@@ -167,7 +169,7 @@ class Network(object):
                                  error_text='stopped listening at "%s"' % (
                                      listening.listening_ipp,)), controller)
 
-    def connect(self, request, controller):
+    def connect(self, request, controller, wrap_factory=None):
         ipp = request.requested_ipp
         if self.quiet:
             self.notify(NotConnected(request=request, error_code=0,
@@ -181,6 +183,8 @@ class Network(object):
         else:
             make_end = framed_connector
         factory = ConnectFactory(self, controller, request, make_end)
+        if wrap_factory is not None:
+            factory = wrap_factory(factory)
         if request.encrypted:
             tls = _tls()
             if tls is None:
@@ -210,13 +214,18 @@ start.add_on(network)
 # The public calls.
 
 def listen(self, requested_ipp, encrypted=False, http_server=None, uri_form=None,
-           default_to_request=True):
-    """Listen at ``requested_ipp``; ``Listening``/``NotListening`` arrive at ``self``."""
+           default_to_request=True, wrap_factory=None):
+    """Listen at ``requested_ipp``; ``Listening``/``NotListening`` arrive at ``self``.
+
+    ``wrap_factory(factory)``, when given, returns the factory to listen with
+    in place of the one made here (inside TLS when encrypted): the directory
+    puts its shared-secret handshake in front of publisher sessions this way.
+    """
     lid = uuid.uuid4()
     request = ListenForStream(lid=lid, requested_ipp=requested_ipp, encrypted=encrypted,
                               http_server=http_server, uri_form=uri_form,
                               default_to_request=default_to_request)
-    engine.call(network.listen, request, self.object_address)
+    engine.call(network.listen, request, self.object_address, wrap_factory)
     return lid
 
 
@@ -224,12 +233,15 @@ _UNSET = object()
 
 
 def connect(self, requested_ipp, encrypted=False, keep_alive=False, http_client=None,
-            layer_cake_json=_UNSET, application_json=_UNSET, keep_alive_period=None):
+            layer_cake_json=_UNSET, application_json=_UNSET, keep_alive_period=None,
+            wrap_factory=None):
     """Connect to ``requested_ipp``; ``Connected``/``NotConnected`` arrive at ``self``.
 
     ``application_json`` is another spelling of ``layer_cake_json``.
     ``keep_alive_period`` (seconds) replaces keep-alive's standard 60 s, for
     connections that must notice a silent peer sooner (directory sessions).
+    ``wrap_factory`` as for :func:`listen`; a wrapper that gives up on a
+    connection calls the factory's ``clientConnectionFailed`` (``NotConnected``).
     """
     if layer_cake_json is _UNSET:
         layer_cake_json = False if application_json is _UNSET else bool(application_json)
@@ -239,7 +251,7 @@ def connect(self, requested_ipp, encrypted=False, keep_alive=False, http_client=
                             keep_alive=keep_alive, http_client=http_client,
                             layer_cake_json=bool(layer_cake_json),
                             keep_alive_period=keep_alive_period)
-    engine.call(network.connect, request, self.object_address)
+    engine.call(network.connect, request, self.object_address, wrap_factory)
 
 
 def stop_listening(self, lid):

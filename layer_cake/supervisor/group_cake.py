@@ -4,7 +4,8 @@
 
     group-cake [<search>...] [--retry=<RetryIntervals>] [--main-role=<role>]
                [--directory-at-host=<HostPort>] [--directory-at-lan=<HostPort>]
-               [--encrypted-directory] [--home-path=<home>] [--debug-level=<level>]
+               [--encrypted-directory] [--directory-secret=<path>]
+               [--home-path=<home>] [--debug-level=<level>]
 
 group-cake is an ordinary layer-cake program: ``lc.create`` runs its main
 object, :class:`GroupCake`, as role ``group`` of the home (default
@@ -22,6 +23,9 @@ every role as ``--connect-to-directory`` with ``--directory-scope=PROCESS``,
 so the roles' publications and subscriptions meet in the group first.  The
 group's own parent is ``--directory-at-host`` (else ``--directory-at-lan``),
 or host-cake at 127.0.0.1:54195 once a listing wider than GROUP appears.
+With ``--directory-secret`` (or ``LAYER_CAKE_DIRECTORY_SECRET`` in its
+environment) both the group's tier and its parent link demand the shared
+secret, and each role is started with LAYER_CAKE_DIRECTORY_SECRET naming it.
 """
 
 import json
@@ -37,6 +41,7 @@ from ..runtime.library.retry import RetryIntervals
 from ..runtime.messages import Aborted, Faulted, Start, Stop
 from ..runtime.point import Point, Stateless, send
 from ..net.ipp import HostPort, ScopeOfDirectory
+from ..directory.secret import SECRET_VARIABLE, SecretError, configured_secret
 from ..directory.tier import Tier
 from ..process import command_line as C
 from ..process import role as R
@@ -136,7 +141,7 @@ class GroupCake(Point, Stateless):
 
     def __init__(self, *search, retry: RetryIntervals = None, main_role: str = None,
                  directory_at_host: HostPort = None, directory_at_lan: HostPort = None,
-                 encrypted_directory: bool = False):
+                 encrypted_directory: bool = False, directory_secret: str = None):
         Point.__init__(self)
         Stateless.__init__(self)
         self.search = [str(s) for s in search]
@@ -145,6 +150,7 @@ class GroupCake(Point, Stateless):
         self.directory_at_host = directory_at_host
         self.directory_at_lan = directory_at_lan
         self.encrypted_directory = encrypted_directory
+        self.directory_secret = directory_secret
         self.supervisor = None
         self.value = None
         self.tier = None
@@ -162,10 +168,16 @@ class GroupCake(Point, Stateless):
         return home, names
 
     def open_directory(self):
-        """Start the GROUP tier; DirectoryOpen follows when it accepts (or cannot)."""
+        """Start the GROUP tier; DirectoryOpen follows when it accepts (or cannot).
+        GroupFault when the directory secret cannot be used."""
+        try:
+            secret = configured_secret(self.directory_secret, warn=self.warning)
+        except SecretError as e:
+            raise GroupFault(Faulted('cannot open the group directory', str(e)))
         self.tier = Tier(ScopeOfDirectory.GROUP, accept_at=HostPort('127.0.0.1', 0),
                          connect_to=self.directory_at_host or self.directory_at_lan,
-                         executable='group-cake', log=self, reactor=engine.reactor)
+                         executable='group-cake', log=self, reactor=engine.reactor,
+                         secret=secret)
         self.tier.startService()
         me = self.object_address
 
@@ -194,7 +206,10 @@ class GroupCake(Point, Stateless):
         for name in names:
             argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs,
                                                   directory)
-            supervisor.add_role(name, argv, env=role_environment(python_path))
+            env = role_environment(python_path)
+            if self.directory_secret:
+                env[SECRET_VARIABLE] = os.path.abspath(self.directory_secret)
+            supervisor.add_role(name, argv, env=env)
         return supervisor
 
     def _ended(self, value):
@@ -207,7 +222,10 @@ def GroupCake_Start(self, message):
         self.check(R.current().home_path)
     except GroupFault as e:
         self.complete(e.fault)
-    self.open_directory()
+    try:
+        self.open_directory()
+    except GroupFault as e:
+        self.complete(e.fault)
 
 
 def GroupCake_DirectoryOpen(self, message):

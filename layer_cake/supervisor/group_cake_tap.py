@@ -6,7 +6,8 @@
                            [--main-role=<role>] [--debug-level=<level>]
                            [--directory-at-host=<HostPort JSON>]
                            [--directory-at-lan=<HostPort JSON>]
-                           [--encrypted-directory] [<search>...]
+                           [--encrypted-directory] [--directory-secret=<path>]
+                           [<search>...]
 
 The same main object as the console script runs inside twistd's reactor, as
 role ``group`` of the home: the group's stored settings apply under the
@@ -53,6 +54,9 @@ class Options(usage.Options):
                                          'DEBUG).'],
         ['directory-at-host', None, None, 'host-cake address, a HostPort as JSON.'],
         ['directory-at-lan', None, None, 'lan-cake address, a HostPort as JSON.'],
+        ['directory-secret', None, None, 'A file holding the shared secret every directory '
+                                         'link must prove (default: the file '
+                                         'LAYER_CAKE_DIRECTORY_SECRET names).'],
     ]
     optFlags = [
         ['encrypted-directory', None, 'Encrypt the directory sessions.'],
@@ -64,7 +68,8 @@ class Options(usage.Options):
     def postOptions(self):
         schema = C.schema_of(GroupCake)
         settings = {}
-        for option in ('retry', 'main-role', 'directory-at-host', 'directory-at-lan'):
+        for option in ('retry', 'main-role', 'directory-at-host', 'directory-at-lan',
+                       'directory-secret'):
             text = self[option]
             if text is None:
                 continue

@@ -23,15 +23,21 @@ def nobody_listens():
     return port
 
 
+def start_publisher(test, name, env=None):
+    """(Child, published_id, listener port) of a publisher process of ``name``."""
+    # A parent nobody listens at: the publisher never finds a real host-cake.
+    port = nobody_listens()
+    child = Child(test, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
+                  '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,),
+                  env=env)
+    _, published_id, port = child.line_starting('published ').split()
+    return child, uuid.UUID(published_id), int(port)
+
+
 class OverConnection(RuntimeTestCase):
 
     def publisher(self, name):
-        # A parent nobody listens at: the publisher never finds a real host-cake.
-        port = nobody_listens()
-        child = Child(self, 'layer_cake.test.programs.publisher', '--name=%s' % (name,),
-                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (port,))
-        _, published_id, port = child.line_starting('published ').split()
-        return child, uuid.UUID(published_id), int(port)
+        return start_publisher(self, name)
 
     def subscribe(self, search):
         ch = self.channel()

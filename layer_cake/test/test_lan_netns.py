@@ -37,6 +37,7 @@ from twisted.trial import unittest
 
 from layer_cake.directory.lan import LAN_VARIABLE
 from layer_cake.directory.rendezvous import FOLDER_VARIABLE
+from layer_cake.directory.secret import SECRET_VARIABLE
 from layer_cake.test.test_directory_e2e import PUBSUB, ROOT, Program, holders, network_until
 
 # Generous: every process imports Twisted, and the machine is shared.
@@ -376,3 +377,56 @@ class VanishedHost(LanTestCase):
 
         self.fallback_in_c(subscriber, start)
         self.assertEqual(len(subscriber.select(start, event='dropped')), 1)
+
+
+class SecuredDirectory(LanTestCase):
+    """lan-cake with a directory secret: a host with the wrong secret is refused."""
+
+    def secret_file(self, name, data):
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        path = os.path.join(folder, name)
+        with open(path, 'wb') as f:
+            f.write(data)
+        os.chmod(path, 0o600)
+        return path
+
+    def secured(self, path, *command):
+        return ['env', '%s=%s' % (SECRET_VARIABLE, path)] + list(command)
+
+    def test_wrong_secret_refused(self):
+        """lan-cake, host-cakes A and C and their processes share a secret; host-cake B
+        has another.  lan-cake refuses B (logged), B logs why, B's LAN publication is
+        never Available in A, while C's is, over a session that passed the handshake."""
+        self.add_hosts(LAN_IP)
+        right = self.secret_file('right', os.urandom(32).hex().encode('ascii'))
+        wrong = self.secret_file('wrong', os.urandom(32).hex().encode('ascii'))
+        lan = self.start('L', 'lan-cake', *python(os.path.join(ROOT, 'bin', 'lan-cake'),
+                                                  '--debug-level=TRACE',
+                                                  '--directory-secret=' + right))
+        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
+        keys = {'A': right, 'B': wrong, 'C': right}
+        hosts = {h: self.host_cake(h, '--directory-secret=' + keys[h]) for h in keys}
+        for program in hosts.values():
+            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+
+        subscriber = self.start('A', 'sub-a', *self.secured(keys['A'], *python(
+            PUBSUB, '--tag=sub-a', '--subscribe=lct:.*@LAN')))
+        b = self.start('B', 'pub-b', *self.secured(keys['B'], *python(
+            PUBSUB, '--tag=pub-b', '--publish=lct:b@LAN')))
+        subscriber.wait_event(event='subscribed', seconds=DEADLINE)
+        b.wait_event(event='published', name='lct:b', seconds=DEADLINE)
+        hosts['B'].wait_line(r'refused our proof of the directory secret', seconds=DEADLINE)
+        lan.wait_line(r'Refusing a connection from %s:\d+ \(wrong proof of the directory '
+                      r'secret\)' % (HOSTS['B'].replace('.', r'\.'),), seconds=DEADLINE)
+
+        c = self.start('C', 'pub-c', *self.secured(keys['C'], *python(
+            PUBSUB, '--tag=pub-c', '--publish=lct:c@LAN')))
+        _, published = c.wait_event(event='published', name='lct:c', seconds=DEADLINE)
+        _, available = subscriber.wait_event(event='available', seconds=DEADLINE)
+        self.assertEqual((available['name'], available['published_id']),
+                         ('lct:c', published['published_id']))
+        c.wait_event(event='delivered', name='lct:c', seconds=DEADLINE)
+        self.assertEqual(names_seen(subscriber, 'available'), ['lct:c'])
+        self.assertNotIn('Connected to the LAN directory', output(hosts['B']))
+        self.assertNotIn('lct:b', output(lan))

@@ -1,0 +1,47 @@
+"""Who owns a LAN name: the identity behind the child link that published it.
+
+At the LAN node (lan-cake) a name belongs to the first publication of it,
+and a later publication of the same name is refused (advised back).  With a
+directory secret, each child link of lan-cake has proved the secret, and
+the link stands for an identity: the address the child connected from, its
+scope and its program (a host's host-cake, say).  A publication of a held
+name that arrives over *another* link of the *same* identity is taken to be
+the same publisher come back -- the host restarted, or its host-cake did,
+before lan-cake noticed the old link die -- and reclaims the name at once:
+the old publication is dropped (its routes withdrawn, its link advised) and
+the new one takes its place.  A link of any other identity still cannot
+take over a live name.
+
+Without a secret nothing here applies: the first publication keeps its
+name until it is retracted or its link is lost, as before.
+
+The identity is only as strong as the shared secret and the network:
+every holder of the secret can claim any address it can send from.
+Identities from TLS client certificates would make it per host; they are
+not available yet.
+"""
+
+from ..net.ipp import ScopeOfDirectory
+
+__all__ = ['link_identity', 'reclaims']
+
+
+def link_identity(origin):
+    """(peer host, scope, program) of a secret-authenticated child link, or None."""
+    tier = getattr(origin, 'tier', None)
+    if tier is None or getattr(tier, 'secret', None) is None:
+        return None
+    if not getattr(origin, 'introduced', False) or getattr(origin, 'peer_host', None) is None:
+        return None
+    return (origin.peer_host, origin.scope, origin.executable)
+
+
+def reclaims(node_scope, held_origin, origin):
+    """True when a publication arriving from ``origin`` at a node of ``node_scope``
+    takes over a name held from ``held_origin``."""
+    if node_scope is not ScopeOfDirectory.LAN:
+        return False
+    if origin is None or held_origin is None or origin is held_origin:
+        return False
+    identity = link_identity(origin)
+    return identity is not None and identity == link_identity(held_origin)
