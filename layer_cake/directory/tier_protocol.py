@@ -47,7 +47,7 @@ from twisted.python.failure import Failure
 from ..types.codec import decode_any
 from ..types.errors import CodecError, ConversionError
 from ..runtime import log as L
-from ..net.direct_write import DirectWriter
+from ..net.direct_write import DirectWriter, cork, uncork
 from ..net.ipp import HostPort, ScopeOfDirectory
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, encode_listing)
@@ -333,6 +333,14 @@ class TierProtocol(amp.AMP):
             no_delay(True)
         self._writer = DirectWriter(self.transport)
         amp.AMP.connectionMade(self)
+
+    def dataReceived(self, data):
+        # The answers to a burst of commands go out together (direct_write).
+        corked = cork()
+        try:
+            amp.AMP.dataReceived(self, data)
+        finally:
+            uncork(corked)
 
     def sendBox(self, box):
         # As AMP's own, but through the direct writer when it can.

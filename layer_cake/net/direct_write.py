@@ -7,9 +7,39 @@ hop's latency.  :class:`DirectWriter` hands the data to the socket at once
 when the transport has nothing queued, and leaves whatever the socket does
 not take (and every error, and every TLS transport) to Twisted as before, so
 ordering and flow control are unchanged.
+
+Writing at once costs a system call per message, and a burst of messages
+read together (a peer pushing hundreds of listings, say) would be answered
+with as many calls.  So while a read is being handled (:func:`cork` ...
+:func:`uncork`, around a ``dataReceived``), each writer sends its first
+write at once and leaves the rest to Twisted, which sends them together on
+its next turn: one answer goes out as fast as before, a burst of answers in
+two calls per connection.  Nothing is held outside Twisted's own buffer, so
+a connection closed meanwhile still sends everything written before.
 """
 
-__all__ = ['DirectWriter']
+__all__ = ['DirectWriter', 'cork', 'uncork']
+
+_corked = None      # writers holding data, while a read is handled (reactor thread)
+
+
+def cork():
+    """Begin handling a read: until :func:`uncork`, one direct write per writer."""
+    global _corked
+    if _corked is not None:
+        return False                # within another read: the outer one sends
+    _corked = []
+    return True
+
+
+def uncork(corked):
+    """End handling a read begun with :func:`cork`."""
+    global _corked
+    if not corked:
+        return
+    for w in _corked:
+        w._wrote = False
+    _corked = None
 
 
 def _socket_send(transport):
@@ -29,13 +59,23 @@ def _socket_send(transport):
 class DirectWriter(object):
     """``write(data)`` for one transport, straight to its socket when possible."""
 
-    __slots__ = ('transport', '_send')
+    __slots__ = ('transport', '_send', '_wrote')
 
     def __init__(self, transport):
         self.transport = transport
         self._send = _socket_send(transport)
+        self._wrote = False         # wrote at once during this read
 
     def write(self, data):
+        if _corked is not None and self._send is not None:
+            if self._wrote:
+                self.transport.write(data)      # with the rest, on Twisted's next turn
+                return
+            self._wrote = True
+            _corked.append(self)
+        self._write(data)
+
+    def _write(self, data):
         t = self.transport
         if self._send is not None and not (t._tempDataLen or t.dataBuffer or t.disconnecting or
                                            t._writeDisconnected or t.TLS) and t.connected:

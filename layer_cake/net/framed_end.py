@@ -21,6 +21,7 @@ from ..runtime import engine
 from ..runtime import point
 from ..types.errors import CodecError
 from . import frame as F
+from .direct_write import cork, uncork
 from .endpoint import Proxy
 from .messages import EndOfTransport, TRANSPORT_MESSAGES
 
@@ -46,6 +47,7 @@ class FramedEnd(object):
             return
         if self._parser is None:
             self._parser = F.FrameParser()
+        corked = cork()
         held = engine.hold()
         try:
             for part in self._parser.feed(data):
@@ -58,6 +60,7 @@ class FramedEnd(object):
             self._break(EndOfTransport.INBOUND_STREAMING, 'cannot receive (%s)' % (e,))
         finally:
             engine.release(held)
+            uncork(corked)
 
     def _inbound(self, header, body, book):
         pid = self.proxy.object_address[-1]
