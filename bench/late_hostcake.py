@@ -37,7 +37,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,29 +45,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from ports import listen_port as free_port  # noqa: E402
+from procfs import interrupt_then_kill  # noqa: E402
 POLL = 0.002
-
-
-def free_port():
-    """A loopback port nobody listens on (below the ephemeral range, never 54195)."""
-    import random
-    try:
-        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
-            low = int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    while True:
-        port = random.randint(10000, max(low - 1, 10001))
-        if port == 54195:
-            continue
-        s = socket.socket()
-        try:
-            s.bind(('127.0.0.1', port))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        return port
 
 
 def listened_at(log):
@@ -124,19 +104,7 @@ class Run(object):
         return p
 
     def stop_all(self):
-        live = [p for p in self.procs if p.poll() is None]
-        for p in live:
-            try:
-                p.send_signal(signal.SIGINT)
-            except OSError:
-                pass
-        end = time.monotonic() + 5.0
-        for p in live:
-            try:
-                p.wait(max(0.0, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        interrupt_then_kill(self.procs, 5.0)
         self.procs = []
 
     def wait(self, done, seconds, what):

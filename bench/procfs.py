@@ -9,6 +9,8 @@ runs under either side's python.
 
 import os
 import signal
+import subprocess
+import time
 
 
 def stat_fields(pid):
@@ -67,3 +69,24 @@ def kill(pids):
         except OSError:
             pass
     return left
+
+
+def interrupt_then_kill(procs, grace):
+    """SIGINT each of ``procs`` (Popen objects) still running, then SIGKILL whatever
+    is left ``grace`` seconds later; the ones that had to be killed."""
+    live = [p for p in procs if p.poll() is None]
+    for p in live:
+        try:
+            p.send_signal(signal.SIGINT)
+        except OSError:
+            pass
+    end = time.monotonic() + grace
+    killed = []
+    for p in live:
+        try:
+            p.wait(max(0.0, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            killed.append(p)
+    return killed

@@ -306,20 +306,8 @@ class Side(object):
         Seconds until every one had ended (None when some had to be killed)."""
         live = [p for p in procs if p.poll() is None]
         t0 = time.monotonic()
-        for p in live:
-            try:
-                p.send_signal(signal.SIGINT)
-            except OSError:
-                pass
-        end = t0 + grace
-        killed = []
-        for p in live:
-            try:
-                p.wait(max(0.0, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-                killed.append(os.path.basename(p.args[1] if len(p.args) > 1 else p.args[0]))
+        killed = [os.path.basename(p.args[1] if len(p.args) > 1 else p.args[0])
+                  for p in procfs.interrupt_then_kill(live, grace)]
         if killed:
             names = sorted(set(killed))
             self.notes.append('%s%d of %d process(es) (%s) still running %g s after SIGINT: '

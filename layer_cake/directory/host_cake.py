@@ -28,7 +28,7 @@ refused (other machines reach a host's services through lan-cake).
 
 from ..runtime import engine
 from ..runtime.messages import Faulted
-from ..net.ipp import DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory
+from ..net.ipp import DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, is_loopback
 from ..process.entry import create
 from .secret import SecretError, configured_secret
 from .tier import Tier
@@ -48,11 +48,6 @@ def host_tier(directory_at_host=None, directory_at_lan=None, log=None, reactor=N
     return Tier(ScopeOfDirectory.HOST, accept_at=directory_at_host or DIRECTORY_AT_HOST,
                 connect_to=directory_at_lan, executable='host-cake', log=log,
                 reactor=reactor, secret=secret)
-
-
-def is_loopback(host):
-    """True for an IPv4 loopback address (127.0.0.0/8) or ``localhost``."""
-    return bool(host) and (host == 'localhost' or host.startswith('127.'))
 
 
 def loopback_only(ipp):

@@ -32,9 +32,9 @@ they work the same on every platform and over TLS, and ``task.Clock``
 drives them in tests.
 """
 
-import ipaddress
 import os
 
+from ..net.ipp import is_loopback
 from .tier_protocol import Ping, RuntimeLog
 
 __all__ = ['HEARTBEAT', 'HEARTBEAT_VARIABLE', 'LINK_WINDOW', 'SHORTEST', 'LONGEST',
@@ -77,12 +77,7 @@ def heartbeat(environ=None):
 
 def leaves_host(host):
     """Does a connection to ``host`` leave this host?  (Unknown: no.)"""
-    if not host or host == 'localhost':
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True         # a name other than localhost
+    return bool(host) and not is_loopback(host)     # a name other than localhost: yes
 
 
 class LinkHeartbeat(object):
@@ -132,19 +127,8 @@ class LinkHeartbeat(object):
     def _late(self):
         self._deadline = None
         self.stop()
-        link = self.link
-        reason = 'no answer to a ping within %g s' % (self.window,)
-        if link.closed_because is None:
-            link.closed_because = reason
-            link.log.warning('Closing %s (%s)' % (link.describe(), reason))
-        transport = link.transport
-        if transport is not None:
-            # Nothing buffered for a vanished peer should hold the close up.
-            abort = getattr(transport, 'abortConnection', None)
-            if abort is not None:
-                abort()
-            else:
-                transport.loseConnection()
+        # Nothing buffered for a vanished peer should hold the close up.
+        self.link.close_link('no answer to a ping within %g s' % (self.window,), abort=True)
 
 
 def watch_link(link, host, clock):

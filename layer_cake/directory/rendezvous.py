@@ -35,7 +35,7 @@ import tempfile
 from twisted.internet.interfaces import IReactorFDSet
 from twisted.python.filepath import FilePath
 
-from ..net.ipp import LOCAL_HOST, ScopeOfHost, local_private_other
+from ..net.ipp import LOCAL_HOST, is_loopback
 
 __all__ = ['FOLDER_VARIABLE', 'FOLDER_NAME', 'folder', 'announce', 'announces', 'watch',
            'Watch']
@@ -49,10 +49,6 @@ _EVERY = '0.0.0.0'
 def folder():
     """The rendezvous folder of this host (it need not exist yet)."""
     return os.environ.get(FOLDER_VARIABLE) or os.path.join(tempfile.gettempdir(), FOLDER_NAME)
-
-
-def _on_loopback(host):
-    return host == 'localhost' or local_private_other(host) is ScopeOfHost.LOCAL
 
 
 def _name(host, port):
@@ -93,7 +89,7 @@ def announce(address, log=None):
     host = address.host
     if host in (None, '', _EVERY):
         host = _EVERY
-    elif not _on_loopback(host):
+    elif not is_loopback(host):
         return False
     where = folder()
     try:
@@ -188,7 +184,7 @@ def watch(address, hint, reactor=None, log=None):
     not on the loopback, when ``reactor`` reads no file descriptors (a test's
     clock), or when nothing can be watched here.
     """
-    if not address.port or not _on_loopback(address.host):
+    if not address.port or not is_loopback(address.host):
         return None
     if reactor is None:
         from twisted.internet import reactor

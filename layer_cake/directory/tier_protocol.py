@@ -358,13 +358,19 @@ class TierProtocol(amp.AMP):
             return 'a directory link'
         return 'the directory link with %s:%s' % (host, getattr(peer, 'port', '?'))
 
-    def close_link(self, reason):
-        """Log why, and drop this one connection."""
+    def close_link(self, reason, abort=False):
+        """Log why, and drop this one connection (``abort``: without sending what is
+        still buffered)."""
         if self.closed_because is None:
             self.closed_because = reason
             self.log.warning('Closing %s (%s)' % (self.describe(), reason))
-        if self.transport is not None:
-            self.transport.loseConnection()
+        transport = self.transport
+        if transport is None:
+            return
+        if abort and getattr(transport, 'abortConnection', None) is not None:
+            transport.abortConnection()
+        else:
+            transport.loseConnection()
 
     # The box limit, counted as the parser goes: a box is refused before it
     # is complete, so an endless one costs no more than BOX_LIMIT bytes.

@@ -5,6 +5,7 @@ notifications (``Listening.listening_ipp``) and be given on command lines.
 """
 
 import enum
+import ipaddress
 
 from ..types import registry
 
@@ -62,6 +63,18 @@ class ScopeOfHost(enum.Enum):
 
 
 registry.register_enum(ScopeOfHost)
+
+
+def is_loopback(host):
+    """A loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    if not host or not isinstance(host, str):
+        return False
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def local_private_other(ip):
