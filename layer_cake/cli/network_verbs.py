@@ -18,6 +18,7 @@ from ..runtime.start import drop_channel, open_channel, running, start_up, tear_
 from ..directory.introspect import (DescribeNode, DirectoryListing, DirectoryOpened,
                                     NodePinged, NotDescribed, NotPinged, OpenDirectory,
                                     PingNode, Session)
+from ..directory.link_tls import LinkTLSError, link_tls
 from ..directory.service import directory_address, process_directory
 from .spans import round_trip
 from .verb import Refused, verb
@@ -46,10 +47,11 @@ class Directory(object):
     and reaches for the parent; leaving stops what entering started.
     """
 
-    def __init__(self, scope=HOST, connect_to=None, debug_level=None):
+    def __init__(self, scope=HOST, connect_to=None, debug_level=None, encrypted=False):
         self.scope = scope
         self.connect_to = connect_to
         self.debug_level = debug_level
+        self.encrypted = encrypted      # an encrypted directory: its links run TLS
         self.channel = None
         self.started = False
         self.opened = None
@@ -66,6 +68,11 @@ class Directory(object):
             # Nothing connects before OpenDirectory (below), so the name is in
             # place for the Hello.
             node.tier.executable = EXECUTABLE
+            if self.encrypted and node.tier.tls is None:
+                try:
+                    node.tier.tls = link_tls(True, log=node)
+                except LinkTLSError as e:
+                    raise Refused('cannot open the directory', str(e))
             self.channel = open_channel()
             self.opened = self._open()
         except BaseException:
@@ -210,11 +217,13 @@ def _flag(value):
 def network(cli, open_scope: ScopeOfDirectory = HOST, full_identity: bool = False,
             directory_addresses: bool = False, list_published: bool = False,
             list_subscribed: bool = False, list_routed: bool = False,
-            list_connected: bool = False, connect_to_directory: HostPort = None):
+            list_connected: bool = False, connect_to_directory: HostPort = None,
+            encrypted_directory: bool = False):
     """Print the directory tree this host's processes belong to, top first."""
     full = _flag(full_identity)
     lists = [_flag(f) for f in (list_published, list_subscribed, list_routed, list_connected)]
-    with Directory(open_scope or HOST, connect_to_directory, cli.debug_level) as d:
+    with Directory(open_scope or HOST, connect_to_directory, cli.debug_level,
+                   _flag(encrypted_directory)) as d:
         for path, listing, depth in d.walk():
             indent = INDENT * depth
             if isinstance(listing, tuple):
@@ -250,7 +259,7 @@ def _find(d, prefix):
 
 @verb(words='<id-prefix>', least=1, most=1)
 def ping(cli, ping_count: int = 4, open_scope: ScopeOfDirectory = HOST,
-         connect_to_directory: HostPort = None):
+         connect_to_directory: HostPort = None, encrypted_directory: bool = False):
     """Time round trips through the directory to the node whose id starts with a prefix."""
     prefix = cli.words[0].strip().lower()
     count = 4 if ping_count is None else ping_count
@@ -258,7 +267,8 @@ def ping(cli, ping_count: int = 4, open_scope: ScopeOfDirectory = HOST,
         raise Refused('cannot ping "%s"' % (prefix,), 'a ping count of at least 1')
     if not prefix:
         raise Refused('cannot ping ""', 'not present in directory')
-    with Directory(open_scope or HOST, connect_to_directory, cli.debug_level) as d:
+    with Directory(open_scope or HOST, connect_to_directory, cli.debug_level,
+                   _flag(encrypted_directory)) as d:
         path = _find(d, prefix)
         next_at = time.monotonic()
         for i in range(1, count + 1):

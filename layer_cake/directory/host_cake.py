@@ -18,8 +18,9 @@ host-cake is an ordinary layer-cake program: ``lc.create`` runs its main
 object, :class:`HostCake`, a :class:`.tier_cake.TierCake` that runs a
 :class:`.tier.Tier` until Stop (Ctrl-C, SIGINT, SIGTERM) ends it with
 ``Aborted``.  When the address cannot be bound it ends at once with a
-``Faulted`` saying why.  Encrypted directory connections are not supported
-yet: ``--encrypted-directory`` is refused.  With ``--directory-secret`` (or
+``Faulted`` saying why.  With ``--encrypted-directory`` every link to it and
+from it runs over mutual TLS (:mod:`.link_tls`; the key material of
+``LC_TLS_FOLDER``).  With ``--directory-secret`` (or
 ``LAYER_CAKE_DIRECTORY_SECRET`` in its environment) every process, group and
 lan-cake it talks to must prove the same secret (:mod:`.secret`).  host-cake
 listens on a loopback address only: a ``--directory-at-host`` elsewhere is
@@ -30,24 +31,24 @@ from ..runtime import engine
 from ..runtime.messages import Faulted
 from ..net.ipp import DIRECTORY_AT_HOST, HostPort, ScopeOfDirectory, is_loopback
 from ..process.entry import create
+from .link_tls import LinkTLSError, link_tls
 from .secret import SecretError, configured_secret
 from .tier import Tier
 from .tier_cake import TierCake, bind_tier_cake
 
-__all__ = ['HostCake', 'host_tier', 'ENCRYPTION_NOT_SUPPORTED', 'main', 'secret_refusal',
+__all__ = ['HostCake', 'host_tier', 'main', 'secret_refusal', 'security_refusal',
            'loopback_only', 'is_loopback']
-
-ENCRYPTION_NOT_SUPPORTED = 'an encrypted directory is not yet supported'
 
 
 def host_tier(directory_at_host=None, directory_at_lan=None, log=None, reactor=None,
-              secret=None):
+              secret=None, tls=None):
     """The HOST tier host-cake runs: accepting at ``directory_at_host``, under lan-cake
     at ``directory_at_lan`` when given, else at the standard LAN address once a LAN
-    listing appears (when there is one); ``secret`` guards every link."""
+    listing appears (when there is one); ``secret`` guards every link, and with
+    ``tls`` (a LinkTLS) every link runs over mutual TLS."""
     return Tier(ScopeOfDirectory.HOST, accept_at=directory_at_host or DIRECTORY_AT_HOST,
                 connect_to=directory_at_lan, executable='host-cake', log=log,
-                reactor=reactor, secret=secret)
+                reactor=reactor, secret=secret, tls=tls)
 
 
 def loopback_only(ipp):
@@ -68,6 +69,19 @@ def secret_refusal(cake, program):
     return None
 
 
+def security_refusal(cake, program):
+    """Read the secret (:func:`secret_refusal`) and, with ``cake.encrypted_directory``,
+    the TLS material into ``cake.tls``; a Faulted when either cannot be used."""
+    refused = secret_refusal(cake, program)
+    if refused is not None:
+        return refused
+    try:
+        cake.tls = link_tls(cake.encrypted_directory, log=cake)
+    except LinkTLSError as e:
+        return Faulted('cannot start %s' % (program,), str(e))
+    return None
+
+
 class HostCake(TierCake):
     """The main object of host-cake: run the HOST tier until stopped."""
 
@@ -79,21 +93,20 @@ class HostCake(TierCake):
         self.encrypted_directory = encrypted_directory
         self.directory_secret = directory_secret
         self.secret = None
+        self.tls = None
 
     def make_tier(self):
         return host_tier(self.directory_at_host, self.directory_at_lan, log=self,
-                         reactor=engine.reactor, secret=self.secret)
+                         reactor=engine.reactor, secret=self.secret, tls=self.tls)
 
     def accept_address(self):
         return self.directory_at_host
 
     def refusal(self):
-        if self.encrypted_directory:
-            return Faulted('cannot start host-cake', ENCRYPTION_NOT_SUPPORTED)
         why = loopback_only(self.directory_at_host)
         if why is not None:
             return Faulted('cannot start host-cake', why)
-        return secret_refusal(self, 'host-cake')
+        return security_refusal(self, 'host-cake')
 
 
 bind_tier_cake(HostCake, globals())

@@ -130,7 +130,7 @@ class ProcessDirectory(Point, Stateless):
     """This process's directory node and its subscriber sessions."""
 
     def __init__(self, connect_to=None, auto_parent=STANDARD_PARENT, scope=PROCESS,
-                 secret=None):
+                 secret=None, tls=None):
         Point.__init__(self)
         self.secret = secret        # a DirectorySecret (secret.py): links and sessions
         Stateless.__init__(self)
@@ -143,7 +143,8 @@ class ProcessDirectory(Point, Stateless):
                          on_local_offer=self.offered, on_local_withdraw=self.withdrawn,
                          on_local_advice=self.advised, incarnation=self.incarnation,
                          log=self, reactor=engine.reactor,
-                         on_describe=lambda: subscriber_sessions(self), secret=secret)
+                         on_describe=lambda: subscriber_sessions(self), secret=secret,
+                         tls=tls)
         self.node = self.tier.node
         self.publications = {}      # published_id -> _Local
         self.names = {}             # name -> published_id (unique in the process)

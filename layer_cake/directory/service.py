@@ -51,9 +51,13 @@ class DirectoryAddOn(object):
         scope = getattr(C.CL, 'directory_scope', None)
         if scope is not ScopeOfDirectory.LIBRARY:
             scope = ScopeOfDirectory.PROCESS
+        try:
+            tls = _tls()
+        except _NoTLS:
+            tls, connect_to, auto_parent = None, None, None
         address = point.create_object(start.root(), ProcessDirectory, (),
                                       {'connect_to': connect_to, 'auto_parent': auto_parent,
-                                       'scope': scope, 'secret': _secret()})
+                                       'scope': scope, 'secret': _secret(), 'tls': tls})
         self.directory = A.objects.get(address[-1])
 
     def stop(self):
@@ -81,6 +85,26 @@ def _secret():
     except SecretError as e:
         log.fault(str(e))
         return DirectorySecret(os.urandom(32), '(unreadable: %s)' % (e,))
+
+
+class _NoTLS(Exception):
+    """An ``--encrypted-process`` that cannot have TLS (the fault is logged)."""
+
+
+def _tls():
+    """The LinkTLS of an ``--encrypted-process`` (None otherwise).  _NoTLS, after a
+    logged fault, when it cannot be had: the process then keeps its directory
+    to itself rather than join an encrypted tree in clear."""
+    if not getattr(C.CL, 'encrypted_process', False):
+        return None
+    from .link_tls import LinkTLSError, link_tls
+    from .tier_protocol import RuntimeLog
+    log = RuntimeLog('DirectoryTLS')
+    try:
+        return link_tls(True, log=log)
+    except LinkTLSError as e:
+        log.fault('%s; this process joins no directory beyond itself' % (e,))
+        raise _NoTLS()
 
 
 _add_on = DirectoryAddOn()

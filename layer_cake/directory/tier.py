@@ -21,7 +21,10 @@ the node's environment:
   a tier that begins to accept children at a fixed loopback port announces it.
 * a link whose other end is on another host is pinged from this end every
   heartbeat period and closed when an answer is late (:mod:`.liveness`), so a
-  host that vanished without closing its sockets is noticed.
+  host that vanished without closing its sockets is noticed;
+* with a secret (:mod:`.secret`) every link first proves it, and in an
+  encrypted directory (:mod:`.link_tls`) every link runs over mutual TLS; a
+  link that fails either never reaches the node.
 
 Sessions between publishers and subscribers never pass through here, so the
 loss of a tier ends none of them.
@@ -258,7 +261,7 @@ class ParentProtocol(TierProtocol):
     def connectionLost(self, reason):
         unwatch_link(self)
         TierProtocol.connectionLost(self, reason)
-        self.link._lost(self)
+        self.link._lost(self, reason)
 
     @Offer.responder
     def offered(self, offer):
@@ -362,9 +365,10 @@ class ParentLink(service.Service):
 
     def __init__(self, address, node, introduce=None, log=None, reactor=None, rng=None,
                  endpoint=None, on_up=None, on_down=None, connect_timeout=CONNECT_TIMEOUT,
-                 router=None, watch=None, secret=None):
+                 router=None, watch=None, secret=None, tls=None):
         self.address = address
         self.secret = secret            # a DirectorySecret: the parent must prove it
+        self.tls = tls                  # a LinkTLS: the link runs over mutual TLS
         self.node = node
         self.introduce = introduce or (lambda: {})
         self.log = log or RuntimeLog('ParentLink')
@@ -427,6 +431,9 @@ class ParentLink(service.Service):
         self._clock = _RetryClock(self.reactor)
         factory = guarded_factory(_ParentFactory(self), self.secret, True, log=self.log,
                                   clock=self._reactor, on_refused=self._handshake_failed)
+        if self.tls is not None:
+            factory = self.tls.connecting(factory, self.address.host, self.reactor,
+                                          on_refused=self._handshake_failed)
         self._client = ClientService(endpoint, factory,
                                      retryPolicy=self.retry_delay, clock=self._clock)
         self._client.startService()
@@ -499,19 +506,24 @@ class ParentLink(service.Service):
         if self.on_up is not None:
             self.on_up(self)
 
-    def _lost(self, p):
+    def _lost(self, p, reason=None):
         if p is not self.protocol:
             return
         was_introduced = self.parent_id is not None
         self.protocol = None
         self.parent_id = None
-        self._after_loss = True
+        if was_introduced:
+            self._after_loss = True
         if self.running:
             self._start_watching()
         if was_introduced:
             self.log.console('Lost the directory at %s' % (self.address,))
         else:
-            self.last_failure = 'the connection closed before Hello was answered'
+            refused = self.tls.lost_text(reason) if self.tls is not None else None
+            if refused is not None:
+                self.log.warning('The directory at %s refused this node (%s)' % (
+                    self.address, refused))
+            self.last_failure = refused or 'the connection closed before Hello was answered'
         self._tried(False)
         if self.on_down is not None:
             self.on_down(self)
@@ -530,7 +542,7 @@ class ParentLink(service.Service):
         self._tried(False)
 
     def _handshake_failed(self, reason):
-        # The parent is there but the directory secret failed (secret.py).
+        # The parent is there but the directory secret or TLS failed.
         self.last_failure = reason
         self._tried(False)
 
@@ -605,9 +617,10 @@ class Tier(service.MultiService):
                  on_local_offer=None, on_local_withdraw=None, on_local_advice=None,
                  on_parent_up=None, on_parent_down=None, unique_id=None, executable=None,
                  incarnation=None, primary_ip=None, log=None, reactor=None, rng=None,
-                 on_describe=None, watch=None, secret=None):
+                 on_describe=None, watch=None, secret=None, tls=None):
         service.MultiService.__init__(self)
         self.secret = secret            # a DirectorySecret: every link must prove it
+        self.tls = tls                  # a LinkTLS: every link runs over mutual TLS
         self.node = DirectoryNode(scope, self, unique_id)
         self.accept_at = accept_at
         self.connect_to = connect_to
@@ -681,6 +694,8 @@ class Tier(service.MultiService):
                                       interface=where.host or '')
         factory = guarded_factory(ChildFactory(self), self.secret, False, log=self.log,
                                   clock=self._reactor)
+        if self.tls is not None:
+            factory = self.tls.accepting(factory, self.reactor)
         endpoint.listen(factory).addCallbacks(self._bound, self._not_bound)
 
     def _bound(self, port):
@@ -733,7 +748,8 @@ class Tier(service.MultiService):
         self.parent_link = ParentLink(address, self.node, introduce=self._introduction,
                                       log=self.log, reactor=self._reactor, rng=self.rng,
                                       on_up=self.on_parent_up, on_down=self.on_parent_down,
-                                      router=self, watch=self.watch, secret=self.secret)
+                                      router=self, watch=self.watch, secret=self.secret,
+                                      tls=self.tls)
         self.parent_link.setServiceParent(self)
         return self.parent_link
 

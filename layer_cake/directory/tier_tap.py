@@ -6,8 +6,10 @@ stops twistd at start, the way Twisted's own servers do), the tier logs
 through Twisted's log (:class:`TwistedLog`), and it stops with twistd.  The
 options of each plugin decode their HostPort flags with the types of the
 console program's parameters (:func:`decode_host_ports`) and take
-``--debug-level`` (:func:`decode_level`) and ``--directory-secret``
-(:data:`SECRET_OPTION`, read into ``secret``).
+``--debug-level`` (:func:`decode_level`), ``--directory-secret``
+(:data:`SECRET_OPTION`, read into ``secret``) and ``--encrypted-directory``
+with ``--tls-folder`` (:data:`ENCRYPTED_FLAG`, :data:`TLS_FOLDER_OPTION`, the
+material read into ``tls``).
 """
 
 from twisted.application import service
@@ -17,9 +19,11 @@ from twisted.python import usage
 from ..types.argument import decode_argument
 from ..runtime import log as L
 from ..process import command_line as C
+from .link_tls import LinkTLSError, link_tls
 from .secret import SecretError, configured_secret
 
-__all__ = ['TwistedLog', 'TierService', 'TierOptions', 'DEBUG_LEVEL_OPTION', 'SECRET_OPTION']
+__all__ = ['TwistedLog', 'TierService', 'TierOptions', 'DEBUG_LEVEL_OPTION', 'SECRET_OPTION',
+           'ENCRYPTED_FLAG', 'TLS_FOLDER_OPTION']
 
 DEBUG_LEVEL_OPTION = ['debug-level', None, 'CONSOLE',
                       'Directory logs at or above this level go to the log (NONE, FAULT, '
@@ -28,6 +32,14 @@ DEBUG_LEVEL_OPTION = ['debug-level', None, 'CONSOLE',
 SECRET_OPTION = ['directory-secret', None, None,
                  'A file holding the shared secret every directory link must prove '
                  '(default: the file LAYER_CAKE_DIRECTORY_SECRET names; none: no secret).']
+
+ENCRYPTED_FLAG = ['encrypted-directory', None,
+                  'Run every directory link over mutual TLS (certificates of the CA in the '
+                  'TLS folder at both ends).']
+
+TLS_FOLDER_OPTION = ['tls-folder', None, None,
+                     'The folder of TLS key material (default: $LC_TLS_FOLDER, else '
+                     '~/.layer-cake-tls; made when empty).']
 
 
 class TierOptions(usage.Options):
@@ -39,6 +51,7 @@ class TierOptions(usage.Options):
     synopsis = '[options]'
     program = None
     addresses = ()
+    optFlags = [ENCRYPTED_FLAG]
 
     def postOptions(self):
         schema = C.schema_of(self.program)
@@ -59,6 +72,11 @@ class TierOptions(usage.Options):
         try:
             self['secret'] = configured_secret(self.get('directory-secret'))
         except SecretError as e:
+            raise usage.UsageError(str(e))
+        try:
+            self['tls'] = link_tls(self['encrypted-directory'],
+                                   folder=self.get('tls-folder'))
+        except LinkTLSError as e:
             raise usage.UsageError(str(e))
 
 
@@ -92,7 +110,10 @@ class TierService(service.MultiService):
     def __init__(self, name, make_tier, level=L.USER_LOG.CONSOLE):
         service.MultiService.__init__(self)
         self.name = name
-        self.tier = make_tier(TwistedLog(level, namespace=name))
+        log = TwistedLog(level, namespace=name)
+        self.tier = make_tier(log)
+        if self.tier.tls is not None:
+            self.tier.tls.log = log
         self.tier.setServiceParent(self)
 
     def privilegedStartService(self):

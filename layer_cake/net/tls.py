@@ -15,6 +15,12 @@ sees ``connectionMade`` as soon as TCP is up and, if it provides
 a failed, refused or overdue handshake ends in ``connectionLost`` with a
 failure and no ``handshakeCompleted``.
 
+Protocols that must not run before the peer is verified (directory links)
+go behind :class:`VerifiedStart` (:func:`verified_factory`): the carried
+protocol is connected only once the handshake is complete, and a handshake
+that fails is reported, with a readable reason (:func:`refusal_text`), to a
+callback instead of reaching the carried protocol at all.
+
 Nothing here imports the global reactor at module level.
 """
 
@@ -35,10 +41,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from OpenSSL import crypto
+from OpenSSL import SSL, crypto
+from service_identity import VerificationError
 from twisted.internet import ssl
+from twisted.internet.interfaces import IHandshakeListener
+from twisted.protocols import policies
 from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOFactory
 from twisted.python.failure import Failure
+from zope.interface import directlyProvides, implementer, providedBy
 
 FOLDER_VARIABLE = 'LC_TLS_FOLDER'
 NAMES_VARIABLE = 'LC_TLS_NAMES'
@@ -260,6 +270,129 @@ class TLSFactory(TLSMemoryBIOFactory):
         TLSMemoryBIOFactory.__init__(self, options, is_client, wrapped_factory, clock=reactor)
         self.reactor = reactor
         self.handshake_timeout = handshake_timeout
+
+
+# Starting the carried protocol only once the peer is verified.
+
+@implementer(IHandshakeListener)
+class VerifiedStart(policies.ProtocolWrapper):
+    """Connects the wrapped protocol only after the TLS handshake has completed.
+
+    Sits directly inside a :class:`DeadlineTLSProtocol`.  The wrapped protocol
+    never sees a connection whose handshake failed; the factory's
+    ``on_refused(text, peer)`` hears why instead.  A client hears a server's
+    refusal of its certificate (TLS 1.3 finishes the client's side first) as
+    a connection lost after the start, like any other loss.
+    """
+
+    verified = False
+
+    def makeConnection(self, transport):
+        directlyProvides(self, providedBy(transport))
+        self.connected = 1
+        self.transport = transport
+        self.factory.registerProtocol(self)
+
+    def handshakeCompleted(self):
+        if self.transport.disconnecting:
+            return              # a check after the handshake failed (service_identity)
+        self.verified = True
+        # Connected now, the wrapped protocol has no handshake left to hear of.
+        self.wrappedProtocol.makeConnection(self)
+
+    def dataReceived(self, data):
+        if self.verified:
+            self.wrappedProtocol.dataReceived(data)
+
+    def connectionLost(self, reason):
+        if self.verified:
+            policies.ProtocolWrapper.connectionLost(self, reason)
+            return
+        self.factory.unregisterProtocol(self)
+        on_refused = self.factory.on_refused
+        if on_refused is not None:
+            on_refused(refusal_text(reason), _peer_text(self.transport))
+
+
+class VerifiedStartFactory(policies.WrappingFactory):
+    """Builds a :class:`VerifiedStart` around each protocol of ``wrapped``."""
+
+    protocol = VerifiedStart
+    noisy = False
+
+    def __init__(self, wrapped, on_refused=None):
+        policies.WrappingFactory.__init__(self, wrapped)
+        self.on_refused = on_refused
+
+    # A client factory's notices pass through (``connectTCP`` uses them).
+    def clientConnectionFailed(self, connector, reason):
+        f = getattr(self.wrappedFactory, 'clientConnectionFailed', None)
+        if f is not None:
+            f(connector, reason)
+
+    def clientConnectionLost(self, connector, reason):
+        f = getattr(self.wrappedFactory, 'clientConnectionLost', None)
+        if f is not None:
+            f(connector, reason)
+
+
+def verified_factory(factory, on_refused=None):
+    """*factory*'s protocols, each connected only once the TLS handshake completed;
+    ``on_refused(text, peer)`` hears each connection whose handshake failed."""
+    return VerifiedStartFactory(factory, on_refused)
+
+
+def refusal_text(reason):
+    """Why a TLS handshake failed, in words (*reason* a Failure)."""
+    value = reason.value if isinstance(reason, Failure) else reason
+    if isinstance(value, VerificationError):
+        names = [_identity_text(e) for e in getattr(value, 'errors', ()) or ()]
+        return 'the certificate does not name %s, the address dialled' % (
+            ', '.join(names) or value,)
+    if isinstance(value, HandshakeTimeout):
+        return str(value)
+    if isinstance(value, SSL.Error):
+        texts = []
+        for entry in (value.args[0] if value.args else ()) or ():
+            if isinstance(entry, tuple) and entry:
+                texts.append(str(entry[-1]))
+        text = ', '.join(t for t in texts if t) or str(value)
+        for words, meaning in _ALERTS:
+            if words in text:
+                text += ' (%s)' % (meaning,)
+                break
+        return 'TLS handshake failed: %s' % (text,)
+    return ('closed before the TLS handshake completed (%s; the other end refused it or '
+            'does not speak TLS)') % (
+        reason.getErrorMessage() if isinstance(reason, Failure) else value,)
+
+
+# What OpenSSL's words mean for a deployment.
+_ALERTS = (
+    ('certificate verify failed', 'a certificate not issued by a trusted CA in ca.pem'),
+    ('alert unknown ca', 'the other end does not trust the CA of our certificate'),
+    ('alert bad certificate', 'the other end refused our certificate'),
+    ('certificate required', 'the other end requires a certificate'),
+    ('wrong version number', 'the other end does not speak TLS'),
+)
+
+
+def _identity_text(error):
+    wanted = getattr(error, 'mismatched_id', None)
+    for attribute in ('ip', 'hostname', 'pattern'):
+        value = getattr(wanted, attribute, None)
+        if value is not None:
+            return str(value.decode('ascii', 'replace') if isinstance(value, bytes)
+                       else value)
+    return str(error)
+
+
+def _peer_text(transport):
+    peer = getattr(transport, 'getPeer', lambda: None)()
+    host = getattr(peer, 'host', None)
+    if host is None:
+        return 'an unknown address'
+    return '%s:%s' % (host, getattr(peer, 'port', '?'))
 
 
 # Files.

@@ -324,6 +324,8 @@ class ProcessObject(Point, StateMachine):
             argv.append(_flag('directory_scope', 'LIBRARY'))
             argv.append(_flag('connect_to_directory',
                               '{"host": "%s", "port": %d}' % (at.host, at.port)))
+            if getattr(C.CL, 'encrypted_process', False):
+                argv.append('--encrypted-process')     # the parent's node takes TLS only
         if L.USER_LOG.CONSOLE >= L.threshold:
             self.console(' '.join(argv))
         env = child_environment()

@@ -26,6 +26,9 @@ or host-cake at 127.0.0.1:54195 once a listing wider than GROUP appears.
 With ``--directory-secret`` (or ``LAYER_CAKE_DIRECTORY_SECRET`` in its
 environment) both the group's tier and its parent link demand the shared
 secret, and each role is started with LAYER_CAKE_DIRECTORY_SECRET naming it.
+With ``--encrypted-directory`` the group's tier and its parent link run over
+mutual TLS (:mod:`..directory.link_tls`) and each role is started with
+``--encrypted-process``, so the whole tree below the group is encrypted.
 """
 
 import json
@@ -41,6 +44,7 @@ from ..runtime.library.retry import RetryIntervals
 from ..runtime.messages import Aborted, Faulted, Start, Stop
 from ..runtime.point import Point, Stateless, send
 from ..net.ipp import HostPort, ScopeOfDirectory
+from ..directory.link_tls import LinkTLSError, link_tls
 from ..directory.secret import SECRET_VARIABLE, SecretError, configured_secret
 from ..directory.tier import Tier
 from ..process import command_line as C
@@ -89,7 +93,7 @@ def role_origin(origin):
 
 
 def role_command_line(home, name, origin, debug_level=None, keep_logs=False,
-                      directory=None):
+                      directory=None, encrypted=False):
     """(argv, PYTHONPATH folders) that run role ``name`` of ``home`` (§12.2).
 
     The role reads its own stored settings; the command line only says who
@@ -113,6 +117,8 @@ def role_command_line(home, name, origin, debug_level=None, keep_logs=False,
         argv.append('--directory-scope=PROCESS')
         argv.append('--connect-to-directory=%s' % (json.dumps(
             {'host': directory.host, 'port': directory.port}),))
+        if encrypted:
+            argv.append('--encrypted-process')
     return argv, list(target.python_path)
 
 
@@ -169,15 +175,16 @@ class GroupCake(Point, Stateless):
 
     def open_directory(self):
         """Start the GROUP tier; DirectoryOpen follows when it accepts (or cannot).
-        GroupFault when the directory secret cannot be used."""
+        GroupFault when the directory secret or TLS material cannot be used."""
         try:
             secret = configured_secret(self.directory_secret, warn=self.warning)
-        except SecretError as e:
+            tls = link_tls(self.encrypted_directory, log=self)
+        except (SecretError, LinkTLSError) as e:
             raise GroupFault(Faulted('cannot open the group directory', str(e)))
         self.tier = Tier(ScopeOfDirectory.GROUP, accept_at=HostPort('127.0.0.1', 0),
                          connect_to=self.directory_at_host or self.directory_at_lan,
                          executable='group-cake', log=self, reactor=engine.reactor,
-                         secret=secret)
+                         secret=secret, tls=tls)
         self.tier.startService()
         me = self.object_address
 
@@ -205,7 +212,7 @@ class GroupCake(Point, Stateless):
         origin = role_origin(origin)
         for name in names:
             argv, python_path = role_command_line(home, name, origin, debug_level, keep_logs,
-                                                  directory)
+                                                  directory, self.encrypted_directory)
             env = role_environment(python_path)
             if self.directory_secret:
                 env[SECRET_VARIABLE] = os.path.abspath(self.directory_secret)

@@ -59,7 +59,7 @@ class Options(usage.Options):
                                          'LAYER_CAKE_DIRECTORY_SECRET names).'],
     ]
     optFlags = [
-        ['encrypted-directory', None, 'Encrypt the directory sessions.'],
+        ['encrypted-directory', None, 'Run the group directory links over mutual TLS.'],
     ]
 
     def parseArgs(self, *search):

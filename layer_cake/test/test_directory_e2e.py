@@ -214,12 +214,13 @@ def _is_ours(pid):
 class Processes(object):
     """Starting host-cake, groups and stand-alone applications for a test."""
 
-    def host_cake(self, port=None, name='host-cake'):
-        """(host-cake on ``port`` or a fresh one, its port), once it accepts."""
+    def host_cake(self, port=None, name='host-cake', extra=()):
+        """(host-cake on ``port`` or a fresh one, its port), once it accepts;
+        ``extra`` flags follow."""
         port = port or fresh_port()
         host = Program(self, [sys.executable, os.path.join(ROOT, 'bin', 'host-cake'),
                               '--directory-at-host=%s' % (address_text(port),),
-                              '--debug-level=TRACE'], name)
+                              '--debug-level=TRACE'] + list(extra), name)
         host.wait_line(r'HOST directory at 127\.0\.0\.1:%d' % (port,))
         return host, port
 
@@ -230,14 +231,16 @@ class Processes(object):
                 '--connect-to-directory=%s' % (address_text(port),)] + list(flags)
         return network_until(self, argv, until, what)[0]
 
-    def application(self, tag, directory_port, publish=None, subscribe=None, ping=None):
-        """pubsub.py as a stand-alone process whose parent is the directory on that port."""
+    def application(self, tag, directory_port, publish=None, subscribe=None, ping=None,
+                    extra=()):
+        """pubsub.py as a stand-alone process whose parent is the directory on that port
+        (``extra`` flags follow)."""
         argv = [sys.executable, PUBSUB, '--tag=%s' % (tag,),
                 '--connect-to-directory=%s' % (address_text(directory_port),)]
-        argv += settings(publish, subscribe, ping)
+        argv += settings(publish, subscribe, ping) + list(extra)
         return Program(self, argv, tag)
 
-    def group(self, name, host_port, roles, retry=None):
+    def group(self, name, host_port, roles, retry=None, extra=()):
         """group-cake running ``roles`` ({role: dict(publish=, subscribe=, ping=)}, tagged
         with their role names) under the host-cake on ``host_port``."""
         home = os.path.abspath(self.mktemp())
@@ -259,7 +262,7 @@ class Processes(object):
                 '--directory-at-host=%s' % (address_text(host_port),)]
         if retry is not None:
             argv.append('--retry={"regular_steps": %s}' % (retry,))
-        return Program(self, argv, name)
+        return Program(self, argv + list(extra), name)
 
 
 def network_until(test, argv, until, what):

@@ -210,11 +210,15 @@ class LanCakeOptions(unittest.TestCase):
         self.assertEqual((o['directory_at_lan'], o['level']), (None, lc.USER_LOG.CONSOLE))
 
     def test_refused_options(self):
-        """A bad address, an unknown level, and options it cannot honour yet (encryption)
-        are usage errors."""
+        """A bad address, an unknown level, TLS material that cannot be used and a
+        flag of host-cake's are usage errors."""
+        unusable = self.mktemp()
+        with open(unusable, 'w') as f:
+            f.write('a file, not a folder')
         for argv, words in [(['--directory-at-lan=[1'], 'cannot decode'),
                             (['--debug-level=LOUD'], 'unknown debug level'),
-                            (['--encrypted-directory'], 'encrypted-directory'),
+                            (['--encrypted-directory', '--tls-folder=%s' % (unusable,)],
+                             'cannot encrypt the directory'),
                             (['--directory-at-host={"host": "127.0.0.1", "port": 1}'],
                              'directory-at-host')]:
             e = self.assertRaises(usage.UsageError, lan_cake_tap.Options().parseOptions, argv)

@@ -666,9 +666,13 @@ class HostCakeOptions(unittest.TestCase):
         self.assertEqual((o['directory_at_host'], o['directory_at_lan']), (None, None))
 
     def test_refused_options(self):
-        """Encryption (not supported yet), a bad address and an unknown level are usage
-        errors."""
-        for argv, words in [(['--encrypted-directory'], 'not yet supported'),
+        """TLS material that cannot be used, a bad address and an unknown level are
+        usage errors."""
+        unusable = self.mktemp()
+        with open(unusable, 'w') as f:
+            f.write('a file, not a folder')
+        for argv, words in [(['--encrypted-directory', '--tls-folder=%s' % (unusable,)],
+                             'cannot encrypt the directory'),
                             (['--directory-at-host=[1'], 'cannot decode'),
                             (['--debug-level=LOUD'], 'unknown debug level')]:
             e = self.assertRaises(usage.UsageError, host_cake_tap.Options().parseOptions, argv)
@@ -731,8 +735,8 @@ def twistd_argv(port, program='host-cake', flag='directory-at-host'):
 class Program(object):
     """A program run by a test, its output in a file, killed by PID at the end."""
 
-    def __init__(self, test, argv, name):
-        env = dict(os.environ)
+    def __init__(self, test, argv, name, env=None):
+        env = dict(os.environ, **(env or {}))
         env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
         folder = test.mktemp()
         os.makedirs(folder)
@@ -950,10 +954,14 @@ class RealHostCake(unittest.TestCase, TierProgramChecks):
         yield self.assert_address_in_use(console_argv, 'host-cake')
 
     @defer.inlineCallbacks
-    def test_encryption_refused(self):
-        """host-cake --encrypted-directory ends at once: not supported yet."""
+    def test_unusable_tls_material(self):
+        """host-cake --encrypted-directory whose TLS folder cannot be used ends at once
+        with a Faulted saying so."""
+        unusable = os.path.abspath(self.mktemp())
+        with open(unusable, 'w') as f:
+            f.write('a file, not a folder')
         host = Program(self, console_argv(fresh_port()) + ['--encrypted-directory'],
-                       'host-cake')
+                       'host-cake', env={'LC_TLS_FOLDER': unusable})
         status = yield host.ended()
         self.assertEqual(status, FAULTY_EXIT)
-        self.assertIn('not yet supported', host.output())
+        self.assertIn('cannot encrypt the directory', host.output())

@@ -430,3 +430,74 @@ class SecuredDirectory(LanTestCase):
         self.assertEqual(names_seen(subscriber, 'available'), ['lct:c'])
         self.assertNotIn('Connected to the LAN directory', output(hosts['B']))
         self.assertNotIn('lct:b', output(lan))
+
+
+class EncryptedDirectory(LanTestCase):
+    """lan-cake, host-cakes and processes with an encrypted directory (mutual TLS): the
+    hosts that share the CA meet; a host with a CA of its own is refused."""
+
+    def key_folder(self, host, ca=None):
+        """A key folder for ``host``: empty, or holding the CA of folder ``ca`` (each
+        host then issues its own node certificate, for its own names and address)."""
+        folder = os.path.join(os.path.abspath(self.mktemp()), 'tls-' + host)
+        os.makedirs(folder)
+        if ca is not None:
+            from layer_cake.net import tls
+            for name in (tls.CA_CERTIFICATE, tls.CA_KEY):
+                shutil.copy(os.path.join(ca, name), folder)
+        return folder
+
+    def with_keys(self, folder, *command):
+        return ['env', 'LC_TLS_FOLDER=%s' % (folder,)] + list(command)
+
+    def test_untrusted_host_refused(self):
+        """lan-cake on the standard address proves a certificate naming 10.0.0.195 with
+        no configuration beyond the shared CA; A and C share that CA, B has its own.
+        B refuses lan-cake's certificate (logged: not from a CA it trusts) and lan-cake
+        logs B's refusal; B's LAN publication never reaches A, C's does, over links
+        that all passed TLS."""
+        self.add_hosts(LAN_IP)
+        try:
+            from layer_cake.net import tls
+        except ImportError:
+            raise unittest.SkipTest('needs pyOpenSSL (the tls extra)')
+        ca = self.key_folder('ca')
+        tls.ensure_material(ca)
+        keys = {'L': self.key_folder('L', ca), 'A': self.key_folder('A', ca),
+                'B': self.key_folder('B'), 'C': self.key_folder('C', ca)}
+        lan = self.start('L', 'lan-cake', *self.with_keys(keys['L'], *python(
+            os.path.join(ROOT, 'bin', 'lan-cake'), '--debug-level=TRACE',
+            '--encrypted-directory')))
+        lan.wait_line(r'LAN directory at 0\.0\.0\.0:54195', seconds=DEADLINE)
+        hosts = {h: self.start(h, 'host-cake-' + h.lower(), *self.with_keys(keys[h], *python(
+            os.path.join(ROOT, 'bin', 'host-cake'), '--debug-level=TRACE',
+            '--encrypted-directory'))) for h in ('A', 'B', 'C')}
+        for program in hosts.values():
+            program.wait_line(r'HOST directory at 127\.0\.0\.1:54195', seconds=DEADLINE)
+
+        def pubsub(host, tag, *flags):
+            return self.start(host, tag, *self.with_keys(keys[host], *python(
+                PUBSUB, '--tag=%s' % (tag,), '--encrypted-process', *flags)))
+        subscriber = pubsub('A', 'sub-a', '--subscribe=lct:.*@LAN')
+        b = pubsub('B', 'pub-b', '--publish=lct:b@LAN')
+        subscriber.wait_event(event='subscribed', seconds=DEADLINE)
+        b.wait_event(event='published', name='lct:b', seconds=DEADLINE)
+        hosts['B'].wait_line(r'Cannot use the directory at 10\.0\.0\.195:54195 \(TLS '
+                             r'handshake failed: certificate verify failed',
+                             seconds=DEADLINE)
+        lan.wait_line(r'Refusing a directory connection from %s:\d+ \(TLS handshake '
+                      r'failed: .*unknown ca' % (HOSTS['B'].replace('.', r'\.'),),
+                      seconds=DEADLINE)
+
+        c = pubsub('C', 'pub-c', '--publish=lct:c@LAN')
+        _, published = c.wait_event(event='published', name='lct:c', seconds=DEADLINE)
+        _, available = subscriber.wait_event(event='available', seconds=DEADLINE)
+        self.assertEqual((available['name'], available['published_id']),
+                         ('lct:c', published['published_id']))
+        c.wait_event(event='delivered', name='lct:c', seconds=DEADLINE)
+        for h in ('A', 'C'):
+            hosts[h].wait_line(r'Connected to the LAN directory at 10\.0\.0\.195:54195',
+                               seconds=DEADLINE)
+        self.assertEqual(names_seen(subscriber, 'available'), ['lct:c'])
+        self.assertNotIn('Connected to the LAN directory', output(hosts['B']))
+        self.assertNotIn('lct:b', output(lan))
