@@ -74,6 +74,15 @@ class LinkTLS(object):
         inner = tls.verified_factory(factory, on_refused=refused)
         return tls.TLSFactory(options, True, inner, reactor)
 
+    def peer_digest(self, transport):
+        """The SHA-256 digest (text) of the certificate the peer of ``transport`` (a
+        verified link) proved, or None (:mod:`.name_binding`)."""
+        get = getattr(transport, 'getPeerCertificate', None)
+        certificate = get() if get is not None else None
+        if certificate is None:
+            return None
+        return certificate.digest('sha256').decode('ascii')
+
     def lost_text(self, reason):
         """Why a link lost before its introduction ended, when TLS says so (None
         otherwise): a parent refuses a client's certificate only after the

@@ -23,7 +23,10 @@ holds a working address of the other.
 
 With a directory secret (:mod:`.secret`) the listener takes only
 connections that prove it: nothing reaches ``OpenLoop`` before the
-handshake, and a peer that fails it is never ``Accepted``.
+handshake, and a peer that fails it is never ``Accepted``.  In an encrypted
+directory (:mod:`.link_tls`) the listener of encrypted publications also
+requires each subscriber's process to prove a certificate of the directory's
+CA, so a session is mutual TLS like the directory's own links.
 """
 
 import datetime
@@ -178,12 +181,15 @@ class SessionListener(Point, Stateless):
     ``Stop``.
     """
 
-    def __init__(self, host='127.0.0.1', encrypted=False, secret=None):
+    def __init__(self, host='127.0.0.1', encrypted=False, secret=None,
+                 client_certificates=False):
         Point.__init__(self)
         Stateless.__init__(self)
         self.host = host
         self.encrypted = encrypted
         self.secret = secret        # a DirectorySecret every connection must prove
+        # Encrypted, in an encrypted directory: subscribers prove a certificate too.
+        self.client_certificates = client_certificates
         self.lid = None
         self.up = False
         self.publications = {}      # published_id -> _Publication
@@ -206,7 +212,8 @@ class SessionListener(Point, Stateless):
 @guarded
 def SessionListener_Start(self, message):
     self.lid = listen(self, HostPort(self.host, 0), encrypted=self.encrypted,
-                      wrap_factory=session_wrapper(self.secret, False, clock=engine.reactor))
+                      wrap_factory=session_wrapper(self.secret, False, clock=engine.reactor),
+                      client_certificates=self.client_certificates)
 
 
 @guarded

@@ -181,7 +181,7 @@ class ProcessDirectory(Point, Stateless):
         listener = self.listeners.get(key)
         if listener is None:
             listener = _Listener(key, self.create(SessionListener, key[0], key[1],
-                                                  self.secret))
+                                                  self.secret, self.tier.tls is not None))
             self.listeners[key] = self.listener_at[listener.address] = listener
         if listener.idle is not None:
             if listener.idle.active():

@@ -155,12 +155,15 @@ class ChildLink(TierProtocol):
         self.primary_ip = None
         self.accept_at = None
         self.incarnation = None
+        self.peer_certificate = None    # SHA-256 digest of the child's, over mutual TLS
 
     def connectionMade(self):
         TierProtocol.connectionMade(self)
         peer = self.transport.getPeer()
         self.peer_host = getattr(peer, 'host', None)
         self.peer = HostPort(self.peer_host, getattr(peer, 'port', None))
+        if self.tier.tls is not None:
+            self.peer_certificate = self.tier.tls.peer_digest(self.transport)
         watch_link(self, self.peer_host, self.tier.reactor)     # a child on another host
         self.tier._child_connected(self)
 

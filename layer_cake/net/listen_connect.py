@@ -92,7 +92,7 @@ class Network(object):
 
     # Requests (reactor thread).
 
-    def listen(self, request, controller, wrap_factory=None):
+    def listen(self, request, controller, wrap_factory=None, client_certificates=False):
         ipp = request.requested_ipp
         if self.quiet:
             self.notify(NotListening(request=request, error_code=0,
@@ -117,7 +117,9 @@ class Network(object):
                 self._not_listening(request, controller, 0, NO_TLS)
                 return
             try:
-                factory = tls.wrap_server_factory(factory, reactor=engine.reactor)
+                factory = tls.wrap_server_factory(
+                    factory, reactor=engine.reactor,
+                    require_client_certificate=client_certificates)
             except tls.MaterialError as e:
                 self._not_listening(request, controller, 0, 'no TLS material: %s' % (e,))
                 return
@@ -214,18 +216,22 @@ start.add_on(network)
 # The public calls.
 
 def listen(self, requested_ipp, encrypted=False, http_server=None, uri_form=None,
-           default_to_request=True, wrap_factory=None):
+           default_to_request=True, wrap_factory=None, client_certificates=False):
     """Listen at ``requested_ipp``; ``Listening``/``NotListening`` arrive at ``self``.
 
     ``wrap_factory(factory)``, when given, returns the factory to listen with
     in place of the one made here (inside TLS when encrypted): the directory
     puts its shared-secret handshake in front of publisher sessions this way.
+    ``client_certificates``: an encrypted listener accepts only connectors that
+    prove a certificate of the CA in the TLS folder (the encrypted directory's
+    publisher sessions).
     """
     lid = uuid.uuid4()
     request = ListenForStream(lid=lid, requested_ipp=requested_ipp, encrypted=encrypted,
                               http_server=http_server, uri_form=uri_form,
                               default_to_request=default_to_request)
-    engine.call(network.listen, request, self.object_address, wrap_factory)
+    engine.call(network.listen, request, self.object_address, wrap_factory,
+                client_certificates)
     return lid
 
 

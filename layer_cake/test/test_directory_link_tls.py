@@ -1,18 +1,23 @@
 """Mutual TLS on directory links (layer_cake.directory.link_tls): tiers on the real
 reactor over 127.0.0.1, with key material made for each test."""
 
+import contextlib
 import os
 import shutil
+import time
+import uuid
 
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
+import layer_cake as lc
 from layer_cake.directory import host_cake_tap, lan_cake_tap
 from layer_cake.directory import secret as SECRET
 from layer_cake.directory.link_tls import LinkTLS, LinkTLSError, link_tls
 from layer_cake.directory.tier import Tier
 from layer_cake.net import tls
 from layer_cake.net.ipp import HostPort, ScopeOfDirectory as S
+from layer_cake.test.support import RuntimeTestCase
 from layer_cake.test.test_directory_tier import publication
 
 WAIT = 30.0
@@ -86,7 +91,8 @@ class Folders(object):
         return other
 
 
-class EncryptedLinks(Folders, unittest.TestCase):
+class TLSTiers(Folders):
+    """Tiers on the real reactor whose links run TLS with material of this test."""
 
     timeout = 60
 
@@ -122,6 +128,13 @@ class EncryptedLinks(Folders, unittest.TestCase):
         introduced = yield child.parent_link.when_tried().addTimeout(WAIT, reactor)
         return child, log, introduced
 
+    def material_copy(self):
+        # Another node certificate of the same CA, as a second host would have.
+        return self.same_ca(self.base, ['localhost', '127.0.0.1'])
+
+
+class EncryptedLinks(TLSTiers, unittest.TestCase):
+
     @defer.inlineCallbacks
     def test_same_ca(self):
         """Both ends with certificates of one CA: the child is introduced over TLS and its
@@ -136,10 +149,6 @@ class EncryptedLinks(Folders, unittest.TestCase):
         names = yield held_names(top, 1)
         self.assertEqual(names, ['wide'])
         self.assertEqual((top_log.warnings, log.warnings), ([], []))
-
-    def material_copy(self):
-        # Another node certificate of the same CA, as a second host would have.
-        return self.same_ca(self.base, ['localhost', '127.0.0.1'])
 
     @defer.inlineCallbacks
     def test_untrusted_parent(self):
@@ -212,6 +221,47 @@ class EncryptedLinks(Folders, unittest.TestCase):
                                                      secret=SECRET.DirectorySecret(b'guess'))
         self.assertFalse(introduced2)
         self.assertEqual(len(top.children), 1)
+
+
+class CertificateNames(TLSTiers, unittest.TestCase):
+    """LAN names over mutual TLS are bound to the certificate that published them."""
+
+    @defer.inlineCallbacks
+    def publish(self, at, material, name='svc'):
+        log = Log()
+        child = Tier(S.HOST, connect_to=at, log=log, tls=LinkTLS(material, log=log))
+        self.tiers.append(child)
+        p = publication(name, S.LAN)
+        child.node.add(p)
+        child.startService()
+        introduced = yield child.parent_link.when_tried().addTimeout(WAIT, reactor)
+        self.assertTrue(introduced)
+        return child, p
+
+    @defer.inlineCallbacks
+    def held_by(self, top, published_id):
+        for _ in range(int(WAIT / 0.01)):
+            if top.node.names.get('svc') == published_id:
+                return
+            yield task.deferLater(reactor, 0.01, lambda: None)
+        self.fail('svc is held by %s, not %s' % (top.node.names.get('svc'), published_id))
+
+    @defer.inlineCallbacks
+    def test_only_the_same_certificate_reclaims(self):
+        """Another host (another certificate of the same CA) cannot take a live name;
+        the host with the first one's certificate, over a new link, reclaims it at once."""
+        top, top_log, at = yield self.top(self.base)
+        first_host = self.material_copy()
+        child, first = yield self.publish(at, first_host)
+        yield self.held_by(top, first.published_id)
+        other, refused = yield self.publish(at, self.material_copy())
+        yield top_log.when_warned('multiple ids, same name "svc"')
+        self.assertEqual(top.node.names['svc'], first.published_id)
+        again, second = yield self.publish(at, first_host)
+        yield self.held_by(top, second.published_id)
+        self.assertTrue(any('"svc" reclaimed by its publisher' in w for w in top_log.warnings))
+        digests = set(link.peer_certificate for link in top.children)
+        self.assertEqual(len(digests), 2)
 
 
 class Configuration(Folders, unittest.TestCase):
@@ -313,3 +363,58 @@ class EncryptedPrograms(unittest.SynchronousTestCase):
         # The group's tier takes TLS only, so the roles' links prove the flag too.
         for role in ('gp', 'gs'):
             group.wait_line(r' --role-name=%s .* --encrypted-process$' % (role,))
+
+
+class EncryptedSessions(RuntimeTestCase):
+    """An encrypted publication of a process in an encrypted directory takes sessions
+    only from subscribers that prove a certificate of its CA."""
+
+    def test_subscriber_needs_a_certificate(self):
+        """A subscriber that trusts the publisher but has no certificate cannot open a
+        session (listed as failed); with one from the CA it opens and carries messages."""
+        from layer_cake.test.support import Child
+        from layer_cake.test.test_directory_session import SharedListener, nobody_listens
+        child = Child(self, 'layer_cake.test.programs.publications', '--names=m',
+                      '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (
+                          nobody_listens(),), '--encrypted', '--encrypted-process')
+        _, name, published_id, port = child.line_starting('published ').split()
+        published_id, port = uuid.UUID(published_id), int(port)
+        own = tls.ensure_material()
+        trusting = os.path.join(os.path.abspath(self.mktemp()), 'trusting')
+        os.makedirs(trusting)
+        shutil.copy(own.ca_certificate_path, trusting)
+        session = SharedListener.session.__get__(self)
+        with folder_variable(trusting):
+            anonymous, _ = session('m', published_id, port, encrypted=True, expect=None)
+            self.wait_failed(anonymous)
+        ch, a = session('m', published_id, port, encrypted=True)
+        child.line_starting('delivered m')
+        ch.send(lc.Enquiry(), a.publisher_address)
+        self.receive(ch, lc.Ack)
+
+    def wait_failed(self, ch):
+        from layer_cake.directory import introspect as I
+        from layer_cake.directory.service import directory_address
+        deadline = time.monotonic() + WAIT
+        while True:
+            m, _ = ch.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
+                          seconds=10.0)
+            states = [x.status for e in m.peer for x in e.sessions]
+            if I.Session.FAILED in states:
+                return
+            self.assertLess(time.monotonic(), deadline, 'no failed session: %s' % (states,))
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def folder_variable(folder):
+    """LC_TLS_FOLDER names ``folder`` within the block (each connect reads it)."""
+    before = os.environ.get(tls.FOLDER_VARIABLE)
+    os.environ[tls.FOLDER_VARIABLE] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(tls.FOLDER_VARIABLE, None)
+        else:
+            os.environ[tls.FOLDER_VARIABLE] = before

@@ -19,12 +19,14 @@ class Tier(object):
 class Link(object):
     """A child link of lan-cake as the node sees it."""
 
-    def __init__(self, peer_host, secret='a secret', scope=S.HOST, executable='host-cake'):
+    def __init__(self, peer_host, secret='a secret', scope=S.HOST, executable='host-cake',
+                 certificate=None):
         self.tier = Tier(secret)
         self.introduced = True
         self.peer_host = peer_host
         self.scope = scope
         self.executable = executable
+        self.peer_certificate = certificate
 
 
 def publication(name):
@@ -32,7 +34,8 @@ def publication(name):
                        uuid.uuid4(), uuid.uuid4())
 
 
-class Reclaiming(unittest.TestCase):
+class LanNode(object):
+    """A LAN node with a subscriber to "svc"; ``publish`` adds a publication of it."""
 
     def setUp(self):
         self.env = Recorder()
@@ -44,6 +47,9 @@ class Reclaiming(unittest.TestCase):
     def publish(self, link):
         p = publication('svc')
         return p, self.node.add(p, link)
+
+
+class Reclaiming(LanNode, unittest.TestCase):
 
     def test_another_host_cannot_take_a_live_name(self):
         first, held = self.publish(Link('10.0.0.12'))
@@ -99,3 +105,25 @@ class Reclaiming(unittest.TestCase):
         self.assertTrue(reclaims(S.LAN, Link('10.0.0.9'), Link('10.0.0.9')))
         self.assertFalse(reclaims(S.LAN, None, Link('10.0.0.9')))
         self.assertIsNone(link_identity(object()))
+
+
+class CertificateIdentity(LanNode, unittest.TestCase):
+    """Over mutual TLS the identity is the certificate, not the address."""
+
+    def test_same_certificate_from_another_address_reclaims(self):
+        first, _ = self.publish(Link('10.0.0.12', secret=None, certificate='AA:01'))
+        second, held = self.publish(Link('10.0.0.99', secret=None, certificate='AA:01'))
+        self.assertTrue(held)
+        self.assertEqual(self.node.names['svc'], second.published_id)
+
+    def test_other_certificate_from_the_same_address_cannot(self):
+        first, _ = self.publish(Link('10.0.0.12', certificate='AA:01'))
+        _, held = self.publish(Link('10.0.0.12', certificate='BB:02'))
+        self.assertFalse(held)
+        self.assertEqual(self.node.names['svc'], first.published_id)
+
+    def test_certificate_against_address_identity(self):
+        # A link with a certificate and one without are never the same identity.
+        first, _ = self.publish(Link('10.0.0.12'))
+        _, held = self.publish(Link('10.0.0.12', certificate='AA:01'))
+        self.assertFalse(held)
