@@ -29,9 +29,16 @@ A bulk push after (re)connecting is a sequence of ``Push`` commands, one
 listing each, so no box comes near AMP's 64 KiB value limit however much a
 node holds.
 
+Every command can be asked (AMP's ``_ask``) and is then answered.  The
+tiers themselves send ``Push``, ``Retract``, ``Offer``, ``Withdraw`` and
+``Advise`` without asking (:meth:`TierProtocol.tell`): they are news the
+sender does nothing with an answer to, and on the way from a publish to its
+``Available`` each answer cost a send at one end and a wake-up at the other.
+
 Bad input costs the sender, never the tier.  A listing that does not decode,
 a name with control characters or a search that does not compile is answered
-with a ``REFUSED`` error that says why; the link stays up.  A box that is not
+with a ``REFUSED`` error that says why (logged by the receiver when the
+command came unasked); the link stays up.  A box that is not
 AMP at all, or is larger than :data:`BOX_LIMIT`, or a command whose arguments
 do not parse, closes that one link with a logged reason.  An unknown command
 gets AMP's own ``UNHANDLED`` error answer.
@@ -415,7 +422,10 @@ class TierProtocol(amp.AMP):
             return None
 
         def guarded(box):
-            return defer.maybeDeferred(responder, box).addErrback(self._malformed, name)
+            d = defer.maybeDeferred(responder, box).addErrback(self._malformed, name)
+            if amp.ASK not in box:
+                d.addErrback(self._unasked, name)
+            return d
         return guarded
 
     def _malformed(self, failure, name):
@@ -427,6 +437,20 @@ class TierProtocol(amp.AMP):
         self.closed_because = reason
         self.log.warning('Closing %s (%s)' % (self.describe(), reason))
         return Failure(amp.RemoteAmpError(MALFORMED, reason, fatal=True, local=failure))
+
+    def _unasked(self, failure, name):
+        # A command sent without asking (tell) has nobody to answer: a refusal
+        # is logged here, and a fatal one closes the link as its answer would.
+        command = name.decode('ascii', 'replace')
+        if failure.check(amp.RemoteAmpError) and not failure.value.fatal:
+            self.log.warning('Refused %s from %s (%s)' % (command, self.describe(),
+                                                         failure.value.description))
+            return None
+        reason = self.closed_because
+        if reason is None:
+            reason = '%s refused (%s)' % (command, failure.getErrorMessage())
+        self.close_link(reason)
+        return None
 
     # Asking the other end.
 
@@ -441,6 +465,23 @@ class TierProtocol(amp.AMP):
         d = defer.maybeDeferred(self.callRemote, command, **arguments)
         d.addErrback(self._not_answered, command)
         return d
+
+    def tell(self, command, **arguments):
+        """Send ``command`` without asking for an answer.
+
+        Pushes, retractions and what comes down for them are news: the
+        sender does nothing with an answer, and not asking saves a box,
+        a send and a wake-up of the sender for each.  The far end logs a
+        refusal itself (and closes the link on a fatal one).
+        """
+        if self.transport is None or self.closed_because is not None:
+            return
+        try:
+            box = command.makeArguments(arguments, self)
+        except Exception as e:
+            self.log.warning('%s to %s not sent (%s)' % (command.__name__, self.describe(), e))
+            return
+        self._sendBoxCommand(command.commandName, box, requiresAnswer=False)
 
     def _not_answered(self, failure, command):
         if failure.check(amp.RemoteAmpError):
