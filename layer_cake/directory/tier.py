@@ -139,6 +139,8 @@ class ChildLink(TierProtocol):
     rewrites listeners with it); the Hello fields say who the child is.
     """
 
+    news = {Push.commandName: (Push, 'pushed'), Retract.commandName: (Retract, 'retracted')}
+
     def __init__(self, tier):
         TierProtocol.__init__(self)
         self.tier = tier
@@ -244,6 +246,9 @@ class ChildFactory(protocol.ServerFactory):
 
 class ParentProtocol(TierProtocol):
     """The connection of a :class:`ParentLink`: what comes down goes to the node."""
+
+    news = {Offer.commandName: (Offer, 'offered'), Withdraw.commandName: (Withdraw, 'withdrawn'),
+            Advise.commandName: (Advise, 'advised')}
 
     def __init__(self, link):
         TierProtocol.__init__(self)

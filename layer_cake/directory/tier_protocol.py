@@ -327,6 +327,10 @@ class TierProtocol(amp.AMP):
 
     log = RuntimeLog('DirectoryLink')
     closed_because = None
+
+    # The commands this end takes as news when they come unasked (tell):
+    # name -> (Command, the responder's method name).
+    news = {}
     _box_bytes = 0
 
     _writer = None
@@ -408,6 +412,11 @@ class TierProtocol(amp.AMP):
     def ampBoxReceived(self, box):
         if self.closed_because is not None:
             return
+        if amp.ASK not in box:
+            news = self.news.get(box.get(amp.COMMAND))
+            if news is not None:
+                self._take_news(box, *news)
+                return
         try:
             amp.AMP.ampBoxReceived(self, box)
         except (amp.NoEmptyBoxes, KeyError) as e:
@@ -437,6 +446,22 @@ class TierProtocol(amp.AMP):
         self.closed_because = reason
         self.log.warning('Closing %s (%s)' % (self.describe(), reason))
         return Failure(amp.RemoteAmpError(MALFORMED, reason, fatal=True, local=failure))
+
+    def _take_news(self, box, command, method):
+        # Nobody waits for an answer, so nothing waits for a Deferred: the
+        # responder runs at once, and what it raises is dealt with here as
+        # _malformed and _unasked deal with it on the asked way.
+        try:
+            getattr(self, method)(**command.parseArguments(box, self))
+        except Exception as e:
+            name = command.__name__
+            if isinstance(e, tuple(command.fatalErrors)):
+                self.close_link('%s refused (%s)' % (name, e))
+            elif isinstance(e, tuple(command.errors)):
+                self.log.warning('Refused %s from %s (%s)' % (name, self.describe(), e))
+            else:
+                self.close_link('malformed %s (%s: %s)' % (name, type(e).__name__,
+                                                           str(e)[:200]))
 
     def _unasked(self, failure, name):
         # A command sent without asking (tell) has nobody to answer: a refusal

@@ -651,6 +651,68 @@ class BadInput(unittest.TestCase):
         self.assert_still_serving()
 
 
+    # Commands told, not asked (what the tiers themselves send).
+
+    def told(self, client, command, **kw):
+        """Send ``command`` unasked; no box may come back."""
+        received = []
+        client.ampBoxReceived = received.append
+        try:
+            client.tell(command, **kw)
+            self.net.flush()
+        finally:
+            del client.ampBoxReceived
+        self.assertEqual(received, [])
+
+    def test_told_push_held(self):
+        """A Push told, not asked, is held and matched, and nothing is answered."""
+        client, server, pump = self.introduced()
+        p = publication('ok:900')
+        self.told(client, TP.Push, listing=encode_listing(p))
+        self.assertIn(p.published_id, held(self.top))
+        self.assertEqual(len([o for o in self.good_local.offers if o.scope is S.HOST]), 1)
+        self.assertIsNotNone(server.transport)
+
+    def test_told_refusal_logged_here(self):
+        """A refused Push that came unasked is logged by the tier; the link stays."""
+        client, server, pump = self.introduced()
+        self.told(client, TP.Push, listing='{"value": ')
+        self.told(client, TP.Retract, listing_id='nope')
+        warnings = self.top.log.warnings()
+        self.assertTrue(any('Refused Push' in w and 'does not decode' in w for w in warnings),
+                        warnings)
+        self.assertTrue(any('Refused Retract' in w and 'not a UUID' in w for w in warnings),
+                        warnings)
+        self.assertIsNone(server.closed_because)
+        self.assert_open(client, server)
+        self.assert_still_serving()
+
+    def test_told_before_hello(self):
+        """A Push told before Hello closes the link, as the asked one does."""
+        client, server, pump = self.raw()
+        self.told(client, TP.Push, listing=encode_listing(publication('early')))
+        self.assert_closed(server, 'Hello first')
+        self.assert_still_serving()
+
+    def test_told_malformed(self):
+        """A told Push without its argument closes the link as malformed."""
+        client, server, pump = self.introduced()
+        client._sendBoxCommand(b'Push', amp.AmpBox(), requiresAnswer=False)
+        self.net.flush()
+        self.assert_closed(server, 'malformed Push')
+        self.assert_still_serving()
+
+    def test_told_bad_offer_down(self):
+        """A child logs an offer told that does not decode, and keeps its parent link."""
+        link = self.top.children[0]
+        link.tell(TP.Offer, offer='garbage')
+        self.net.flush()
+        self.assertTrue(any('Refused Offer' in w for w in self.good.log.warnings()),
+                        self.good.log.warnings())
+        self.assertTrue(self.good.parent_link.introduced)
+        self.assert_still_serving()
+
+
 class HostCakeOptions(unittest.TestCase):
 
     def test_options(self):
