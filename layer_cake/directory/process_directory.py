@@ -37,6 +37,7 @@ from .loop import (AddPublication, CloseLoop, ListenerDown, ListenerUp, LoopClos
                    LoopOpened, LoopRefused, OpenLoop, PublicationRemoved, RemovePublication,
                    SessionListener, listener_host)
 from .guarded import guarded
+from .ids import fresh_id
 from .liveness import HEARTBEAT, heartbeat
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
@@ -168,7 +169,7 @@ class ProcessDirectory(Point, Stateless):
         if why is not None:
             self.send(NotPublished(name, scope, why), owner)
             return
-        published_id = uuid.uuid4()
+        published_id = fresh_id()
         watch_end(owner)
         local = _Local(owner, name, scope, request.encrypted)
         self.publications[published_id] = local
@@ -302,7 +303,7 @@ class ProcessDirectory(Point, Stateless):
         if why is not None:
             self.send(NotSubscribed(search, scope, why), owner)
             return
-        subscribed_id = uuid.uuid4()
+        subscribed_id = fresh_id()
         watch_end(owner)
         self.subscriptions[subscribed_id] = _Local(owner, search, scope)
         self.searches[(owner, search)] = subscribed_id
