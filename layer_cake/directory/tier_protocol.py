@@ -44,6 +44,7 @@ do not parse, closes that one link with a logged reason.  An unknown command
 gets AMP's own ``UNHANDLED`` error answer.
 """
 
+import struct
 import uuid
 
 from twisted.internet import defer
@@ -64,6 +65,8 @@ __all__ = ['Hello', 'Push', 'Retract', 'Offer', 'Withdraw', 'Advise', 'Ping', 'D
            'RuntimeLog', 'BOX_LIMIT', 'TEXT_LIMIT', 'MALFORMED', 'listing_from', 'offer_from',
            'withdrawal_from', 'uuid_from', 'scope_from', 'reason_from', 'host_port_from',
            'host_port_text']
+
+_pack_length = struct.Struct('!H').pack
 
 # The most bytes of keys and values one incoming box may hold: AMP's own
 # value limit.  Nothing a tier sends comes near it.
@@ -287,6 +290,36 @@ def host_port_from(text):
     return _decoded(text, HostPort, 'address')
 
 
+def _told_box(command, arguments):
+    """The wire bytes of ``command`` told (no ``_ask``) with ``arguments``, when
+    they are all text within AMP's limits and all there; else None (AMP's own
+    way then makes the box, or says what is wrong with it)."""
+    items = [(amp.COMMAND, command.commandName)]
+    for key, argument in command.arguments:
+        value = arguments.get(key.decode('ascii'))
+        if value is None:
+            if getattr(argument, 'optional', False):
+                continue
+            return None
+        if type(value) is not str or type(argument) is not amp.Unicode:
+            return None
+        value = value.encode('utf-8')
+        if len(value) > amp.MAX_VALUE_LENGTH:
+            return None
+        items.append((key, value))
+    if len(items) != len(arguments) + 1 - sum(1 for v in arguments.values() if v is None):
+        return None                 # an argument the command does not take
+    items.sort()
+    parts = []
+    for key, value in items:
+        parts.append(_pack_length(len(key)))
+        parts.append(key)
+        parts.append(_pack_length(len(value)))
+        parts.append(value)
+    parts.append(b'\x00\x00')
+    return b''.join(parts)
+
+
 # The log tiers write to when their owner gives them none.
 
 class RuntimeLog(object):
@@ -501,12 +534,16 @@ class TierProtocol(amp.AMP):
         """
         if self.transport is None or self.closed_because is not None:
             return
+        data = _told_box(command, arguments)
+        if data is not None and self._writer is not None and not self._locked and \
+                self._startingTLSBuffer is None and self._failAllReason is None:
+            self._writer.write(data)
+            return
         try:
             box = command.makeArguments(arguments, self)
+            self._sendBoxCommand(command.commandName, box, requiresAnswer=False)
         except Exception as e:
             self.log.warning('%s to %s not sent (%s)' % (command.__name__, self.describe(), e))
-            return
-        self._sendBoxCommand(command.commandName, box, requiresAnswer=False)
 
     def _not_answered(self, failure, command):
         if failure.check(amp.RemoteAmpError):
