@@ -382,9 +382,57 @@ class TierProtocol(amp.AMP):
         # The answers to a burst of commands go out together (direct_write).
         corked = cork()
         try:
-            amp.AMP.dataReceived(self, data)
+            if (not self._unprocessed and self.state == 'init' and self.innerProtocol is None
+                    and not self._justStartedTLS and self.closed_because is None):
+                data = self._take_boxes(data)
+            if data:
+                amp.AMP.dataReceived(self, data)
         finally:
             uncork(corked)
+
+    def _take_boxes(self, data):
+        """Hand the plain, complete boxes at the front of ``data`` to ampBoxReceived;
+        return the rest, from the first box that is not (cut short, a key too
+        long, over the box limit) or from where the link stopped taking boxes.
+
+        AMP's parser calls three methods per key and value; read at the start
+        of a box, with nothing left over from an earlier read, the same boxes
+        come out of one loop.  Whatever is returned goes to AMP's parser, which
+        then is at the start of a box, and does what it always did with it.
+        """
+        n = len(data)
+        i = 0
+        while i < n:
+            start = i
+            box = amp.AmpBox()
+            size = 0
+            while True:
+                if i + 2 > n:
+                    return data[start:]
+                length = (data[i] << 8) | data[i + 1]
+                i += 2
+                if length == 0:
+                    break
+                if length > 255:
+                    return data[start:]
+                j = i + length
+                if j + 2 > n:
+                    return data[start:]
+                key = data[i:j]
+                end = j + 2 + ((data[j] << 8) | data[j + 1])
+                if end > n:
+                    return data[start:]
+                size += length + end - j - 2
+                if size > BOX_LIMIT:
+                    return data[start:]
+                box[key] = data[j + 2:end]
+                i = end
+            self.boxReceiver.ampBoxReceived(box)
+            if self.closed_because is not None or self.transport is None:
+                return b''
+            if self.innerProtocol is not None or self._justStartedTLS:
+                return data[i:]
+        return b''
 
     def sendBox(self, box):
         # As AMP's own, but through the direct writer when it can.

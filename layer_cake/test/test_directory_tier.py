@@ -17,6 +17,7 @@ from twisted.protocols import amp
 from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.test import iosim
+from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
 from layer_cake.test.support import listen_port
@@ -711,6 +712,49 @@ class BadInput(unittest.TestCase):
                         self.good.log.warnings())
         self.assertTrue(self.good.parent_link.introduced)
         self.assert_still_serving()
+
+
+class BoxReading(unittest.TestCase):
+    """Boxes read at the start of a box go through one loop; the rest through AMP's
+    parser.  Either way the same boxes come out, however the bytes are cut."""
+
+    def boxes(self, chunks):
+        got = []
+
+        class Recording(TP.TierProtocol):
+            def ampBoxReceived(self, box):
+                got.append(dict(box))
+        p = Recording()
+        p.makeConnection(StringTransport())
+        for chunk in chunks:
+            p.dataReceived(chunk)
+        return got, p
+
+    def test_any_cut(self):
+        """Three boxes (one with an empty value, one near a key's limit) cut into two
+        reads at every offset, and one byte at a time."""
+        sent = [{b'_command': b'Push', b'listing': b'x' * 300},
+                {b'_command': b'Retract', b'listing_id': b'', b'k' * 255: b'v'},
+                {b'_answer': b'7'}]
+        data = b''.join(amp.AmpBox(b).serialize() for b in sent)
+        for cut in range(len(data) + 1):
+            got, p = self.boxes([data[:cut], data[cut:]])
+            self.assertEqual(got, sent, cut)
+            self.assertEqual(p._unprocessed, b'')
+        got, p = self.boxes([data[i:i + 1] for i in range(len(data))])
+        self.assertEqual(got, sent)
+
+    def test_limits_still_hold(self):
+        """A key too long, or a box over the limit, read at the start of a box,
+        closes the link as AMP's parser does."""
+        got, p = self.boxes([b'\x01\x00' + b'k' * 256])
+        self.assertEqual(got, [])
+        self.assertIn('a key of 256 bytes', p.closed_because)
+        big = b''.join(amp.AmpBox({b'a%d' % i: b'x' * 60000}).serialize()[:-2]
+                       for i in range(2)) + b'\x00\x00'
+        got, p = self.boxes([big])
+        self.assertEqual(got, [])
+        self.assertIn('a box of more than', p.closed_because)
 
 
 class HostCakeOptions(unittest.TestCase):
