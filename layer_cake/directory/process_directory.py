@@ -28,7 +28,7 @@ from ..runtime import engine
 from ..runtime import log as L
 from ..runtime.bind import bind
 from ..runtime.messages import Enquiry, Faulted, Returned, Start, Stop
-from ..runtime.point import Point, Stateless, watch_end
+from ..runtime.point import Point, Stateless, deliver, watch_end
 from .choice import CLOSE, OPEN, Choice
 from .introspect import (DescribeNode, DirectoryOpened, NodePinged, NotDescribed, NotPinged,
                          OpenDirectory, PingNode, subscriber_sessions)
@@ -196,8 +196,12 @@ class ProcessDirectory(Point, Stateless):
     def _published(self, published_id, ipp):
         local = self.publications[published_id]
         local.ipp = ipp
-        self.send(Published(local.text, local.scope, local.encrypted, published_id, ipp,
-                            self.object_address), local.owner)
+        # Made for this one send and never touched again: delivered without
+        # the deep copy a send makes of a message with a HostPort inside
+        # (this object keeps no message trail, so there is nothing to log),
+        # and so not in the way of the push that follows.
+        deliver(Published(local.text, local.scope, local.encrypted, published_id, ipp,
+                          self.object_address), local.owner, self.object_address)
         self.node.add(Publication(published_id, local.text, local.scope, local.encrypted, ipp,
                                   self.node.unique_id, self.incarnation))
 
