@@ -3,10 +3,8 @@
 Machines run on the reactor thread: a send to one appends to a ready queue
 that the reactor drains in FIFO order, one handler at a time.  Sends from other
 threads are batched into an inbound queue and the reactor is woken once per
-batch, not once per message.  Sends the other way, from a handler to an object
-with a thread of its own, are handed over when the handler is done.  Timers
-are ``callLater`` calls on an injected ``IReactorTime``, so tests can drive
-them with ``task.Clock``.
+batch, not once per message.  Timers are ``callLater`` calls on an injected
+``IReactorTime``, so tests can drive them with ``task.Clock``.
 
 When no reactor is running (a plain script or a test using ``lc.channel()``)
 the runtime runs a private reactor instance in a background thread, which
@@ -32,33 +30,6 @@ _draining = False
 _drain_scheduled = False
 _inbound = collections.deque()
 _wake_pending = False
-
-
-# Messages for objects with threads of their own, sent while the reactor
-# runs a handler or reads a connection (None when it does neither).  They are
-# handed over when that is done: a thread woken mid-handler takes the GIL at
-# the handler's next system call, and the sends still to come in that handler
-# (the push of a listing, an answer on a connection) wait for it.
-handoffs = None
-
-
-def _begin_handoffs():
-    """Hold messages for threads until :func:`_hand_over`; False when already holding."""
-    global handoffs
-    if handoffs is not None:
-        return False
-    handoffs = []
-    return True
-
-
-def _hand_over(began):
-    """Give the threads what was held since :func:`_begin_handoffs` returned ``began``."""
-    global handoffs
-    if not began:
-        return
-    held, handoffs = handoffs, None
-    for target, message, return_address, to_address in held:
-        target._put(message, return_address, to_address)
 
 
 def on_reactor_thread():
@@ -101,13 +72,11 @@ def _enqueue(target, message, return_address, to_address):
 def _run_now(target, message, return_address, to_address):
     global _draining
     _draining = True
-    began = _begin_handoffs()
     try:
         if target._alive:
             target._handle(message, return_address, to_address)
     finally:
         _draining = False
-        _hand_over(began)
 
 
 def _take_inbound():
@@ -142,11 +111,7 @@ def _drain():
             if target._queued < PEAK_BEFORE_DROPPED // 2:
                 target._overflowing = False
             if target._alive:
-                began = _begin_handoffs()
-                try:
-                    target._handle(message, return_address, to_address)
-                finally:
-                    _hand_over(began)
+                target._handle(message, return_address, to_address)
             n += 1
             if n >= BATCH:
                 if _ready:
@@ -169,19 +134,15 @@ def hold():
     global _holding
     held = _holding
     _holding = True
-    return held, _begin_handoffs()
+    return held
 
 
 def release(held):
     """End an I/O callback begun with :func:`hold`; run what it queued."""
     global _holding
-    held, began = held
     _holding = held
-    try:
-        if not held and _ready and not _draining:
-            _drain()
-    finally:
-        _hand_over(began)
+    if not held and _ready and not _draining:
+        _drain()
 
 
 def call(f, *args):

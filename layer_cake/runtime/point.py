@@ -548,13 +548,6 @@ class Buffering(object):
         self._select_cache = {}
 
     def _post(self, message, return_address, to_address):
-        if engine.handoffs is not None and engine.on_reactor_thread():
-            # The reactor is busy with a handler or a read: its thread first.
-            engine.handoffs.append((self, message, return_address, to_address))
-            return
-        self._put(message, return_address, to_address)
-
-    def _put(self, message, return_address, to_address):
         inbox = self._inbox
         if inbox.qsize() >= self._inbox_limit:
             if not self._overflowing:
