@@ -23,6 +23,7 @@ LAN node a publisher of the same identity may reclaim it (:mod:`.name_binding`).
 import uuid
 
 from ..net.ipp import HostPort, LOCAL_HOST, ScopeOfDirectory
+from .ids import fresh_id
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, wider)
 from .matching import MatchIndex
@@ -140,7 +141,7 @@ class DirectoryNode(object):
         key = (s.listing.subscribed_id, p.listing.published_id)
         if key in self._route_of:
             return
-        route_id = uuid.uuid4()
+        route_id = fresh_id()
         self.routes[route_id] = key
         self._route_of[key] = route_id
         for listing_id in key:

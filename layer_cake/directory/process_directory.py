@@ -28,7 +28,7 @@ from ..runtime import engine
 from ..runtime import log as L
 from ..runtime.bind import bind
 from ..runtime.messages import Enquiry, Faulted, Returned, Start, Stop
-from ..runtime.point import Point, Stateless, watch_end
+from ..runtime.point import Point, Stateless, deliver, watch_end
 from .choice import CLOSE, OPEN, Choice
 from .introspect import (DescribeNode, DirectoryOpened, NodePinged, NotDescribed, NotPinged,
                          OpenDirectory, PingNode, subscriber_sessions)
@@ -37,6 +37,7 @@ from .loop import (AddPublication, CloseLoop, ListenerDown, ListenerUp, LoopClos
                    LoopOpened, LoopRefused, OpenLoop, PublicationRemoved, RemovePublication,
                    SessionListener, listener_host)
 from .guarded import guarded
+from .ids import fresh_id
 from .liveness import HEARTBEAT, heartbeat
 from .messages import (Available, ClearPublished, ClearSubscribed, Delivered, Dropped,
                        NotPublished, NotSubscribed, PublishAs, Published, PublishedCleared,
@@ -169,7 +170,7 @@ class ProcessDirectory(Point, Stateless):
         if why is not None:
             self.send(NotPublished(name, scope, why), owner)
             return
-        published_id = uuid.uuid4()
+        published_id = fresh_id()
         watch_end(owner)
         local = _Local(owner, name, scope, request.encrypted)
         self.publications[published_id] = local
@@ -196,8 +197,12 @@ class ProcessDirectory(Point, Stateless):
     def _published(self, published_id, ipp):
         local = self.publications[published_id]
         local.ipp = ipp
-        self.send(Published(local.text, local.scope, local.encrypted, published_id, ipp,
-                            self.object_address), local.owner)
+        # Made for this one send and never touched again: delivered without
+        # the deep copy a send makes of a message with a HostPort inside
+        # (this object keeps no message trail, so there is nothing to log),
+        # and so not in the way of the push that follows.
+        deliver(Published(local.text, local.scope, local.encrypted, published_id, ipp,
+                          self.object_address), local.owner, self.object_address)
         self.node.add(Publication(published_id, local.text, local.scope, local.encrypted, ipp,
                                   self.node.unique_id, self.incarnation))
 
@@ -303,7 +308,7 @@ class ProcessDirectory(Point, Stateless):
         if why is not None:
             self.send(NotSubscribed(search, scope, why), owner)
             return
-        subscribed_id = uuid.uuid4()
+        subscribed_id = fresh_id()
         watch_end(owner)
         self.subscriptions[subscribed_id] = _Local(owner, search, scope)
         self.searches[(owner, search)] = subscribed_id

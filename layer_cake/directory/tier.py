@@ -142,6 +142,8 @@ class ChildLink(TierProtocol):
     rewrites listeners with it); the Hello fields say who the child is.
     """
 
+    news = {Push.commandName: (Push, 'pushed'), Retract.commandName: (Retract, 'retracted')}
+
     def __init__(self, tier):
         TierProtocol.__init__(self)
         self.tier = tier
@@ -219,13 +221,13 @@ class ChildLink(TierProtocol):
     # What the node sends down through this child.
 
     def send_offer(self, offer):
-        return self.ask(Offer, offer=encode_listing(offer))
+        self.tell(Offer, offer=encode_listing(offer))
 
     def send_withdrawal(self, withdrawal):
-        return self.ask(Withdraw, withdrawal=encode_listing(withdrawal))
+        self.tell(Withdraw, withdrawal=encode_listing(withdrawal))
 
     def send_advice(self, publication):
-        return self.ask(Advise, publication=encode_listing(publication))
+        self.tell(Advise, publication=encode_listing(publication))
 
     def __repr__(self):
         return '<ChildLink %s %s from %s>' % (self.scope.name if self.scope else '?',
@@ -250,6 +252,9 @@ class ChildFactory(protocol.ServerFactory):
 
 class ParentProtocol(TierProtocol):
     """The connection of a :class:`ParentLink`: what comes down goes to the node."""
+
+    news = {Offer.commandName: (Offer, 'offered'), Withdraw.commandName: (Withdraw, 'withdrawn'),
+            Advise.commandName: (Advise, 'advised')}
 
     def __init__(self, link):
         TierProtocol.__init__(self)
@@ -488,7 +493,7 @@ class ParentLink(service.Service):
             hello['accept_at'] = host_port_text(hello['accept_at'])
         p.ask(Hello, **hello).addCallback(self._introduced, p)
         for listing in node.upward():
-            p.ask(Push, listing=encode_listing(listing))
+            p.tell(Push, listing=encode_listing(listing))
 
     def _introduced(self, answer, p):
         if answer is None or p is not self.protocol:
@@ -576,12 +581,12 @@ class ParentLink(service.Service):
     def push(self, listing):
         """Send one listing up (nothing while disconnected: reconnecting re-pushes)."""
         if self.protocol is not None:
-            self.protocol.ask(Push, listing=encode_listing(listing))
+            self.protocol.tell(Push, listing=encode_listing(listing))
 
     def retract(self, listing_id, reason=Withdrawn.RETRACTED):
         """Tell the parent a listing is gone, and why (nothing while disconnected)."""
         if self.protocol is not None:
-            self.protocol.ask(Retract, listing_id=str(listing_id), reason=reason.name)
+            self.protocol.tell(Retract, listing_id=str(listing_id), reason=reason.name)
 
     def ping(self):
         """A Deferred that fires with {} when the parent answers, None when it does not."""

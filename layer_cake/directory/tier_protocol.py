@@ -29,14 +29,22 @@ A bulk push after (re)connecting is a sequence of ``Push`` commands, one
 listing each, so no box comes near AMP's 64 KiB value limit however much a
 node holds.
 
+Every command can be asked (AMP's ``_ask``) and is then answered.  The
+tiers themselves send ``Push``, ``Retract``, ``Offer``, ``Withdraw`` and
+``Advise`` without asking (:meth:`TierProtocol.tell`): they are news the
+sender does nothing with an answer to, and on the way from a publish to its
+``Available`` each answer cost a send at one end and a wake-up at the other.
+
 Bad input costs the sender, never the tier.  A listing that does not decode,
 a name with control characters or a search that does not compile is answered
-with a ``REFUSED`` error that says why; the link stays up.  A box that is not
+with a ``REFUSED`` error that says why (logged by the receiver when the
+command came unasked); the link stays up.  A box that is not
 AMP at all, or is larger than :data:`BOX_LIMIT`, or a command whose arguments
 do not parse, closes that one link with a logged reason.  An unknown command
 gets AMP's own ``UNHANDLED`` error answer.
 """
 
+import struct
 import uuid
 
 from twisted.internet import defer
@@ -57,6 +65,8 @@ __all__ = ['Hello', 'Push', 'Retract', 'Offer', 'Withdraw', 'Advise', 'Ping', 'D
            'RuntimeLog', 'BOX_LIMIT', 'TEXT_LIMIT', 'MALFORMED', 'listing_from', 'offer_from',
            'withdrawal_from', 'uuid_from', 'scope_from', 'reason_from', 'host_port_from',
            'host_port_text']
+
+_pack_length = struct.Struct('!H').pack
 
 # The most bytes of keys and values one incoming box may hold: AMP's own
 # value limit.  Nothing a tier sends comes near it.
@@ -280,6 +290,36 @@ def host_port_from(text):
     return _decoded(text, HostPort, 'address')
 
 
+def _told_box(command, arguments):
+    """The wire bytes of ``command`` told (no ``_ask``) with ``arguments``, when
+    they are all text within AMP's limits and all there; else None (AMP's own
+    way then makes the box, or says what is wrong with it)."""
+    items = [(amp.COMMAND, command.commandName)]
+    for key, argument in command.arguments:
+        value = arguments.get(key.decode('ascii'))
+        if value is None:
+            if getattr(argument, 'optional', False):
+                continue
+            return None
+        if type(value) is not str or type(argument) is not amp.Unicode:
+            return None
+        value = value.encode('utf-8')
+        if len(value) > amp.MAX_VALUE_LENGTH:
+            return None
+        items.append((key, value))
+    if len(items) != len(arguments) + 1 - sum(1 for v in arguments.values() if v is None):
+        return None                 # an argument the command does not take
+    items.sort()
+    parts = []
+    for key, value in items:
+        parts.append(_pack_length(len(key)))
+        parts.append(key)
+        parts.append(_pack_length(len(value)))
+        parts.append(value)
+    parts.append(b'\x00\x00')
+    return b''.join(parts)
+
+
 # The log tiers write to when their owner gives them none.
 
 class RuntimeLog(object):
@@ -320,6 +360,10 @@ class TierProtocol(amp.AMP):
 
     log = RuntimeLog('DirectoryLink')
     closed_because = None
+
+    # The commands this end takes as news when they come unasked (tell):
+    # name -> (Command, the responder's method name).
+    news = {}
     _box_bytes = 0
 
     _writer = None
@@ -338,9 +382,57 @@ class TierProtocol(amp.AMP):
         # The answers to a burst of commands go out together (direct_write).
         corked = cork()
         try:
-            amp.AMP.dataReceived(self, data)
+            if (not self._unprocessed and self.state == 'init' and self.innerProtocol is None
+                    and not self._justStartedTLS and self.closed_because is None):
+                data = self._take_boxes(data)
+            if data:
+                amp.AMP.dataReceived(self, data)
         finally:
             uncork(corked)
+
+    def _take_boxes(self, data):
+        """Hand the plain, complete boxes at the front of ``data`` to ampBoxReceived;
+        return the rest, from the first box that is not (cut short, a key too
+        long, over the box limit) or from where the link stopped taking boxes.
+
+        AMP's parser calls three methods per key and value; read at the start
+        of a box, with nothing left over from an earlier read, the same boxes
+        come out of one loop.  Whatever is returned goes to AMP's parser, which
+        then is at the start of a box, and does what it always did with it.
+        """
+        n = len(data)
+        i = 0
+        while i < n:
+            start = i
+            box = amp.AmpBox()
+            size = 0
+            while True:
+                if i + 2 > n:
+                    return data[start:]
+                length = (data[i] << 8) | data[i + 1]
+                i += 2
+                if length == 0:
+                    break
+                if length > 255:
+                    return data[start:]
+                j = i + length
+                if j + 2 > n:
+                    return data[start:]
+                key = data[i:j]
+                end = j + 2 + ((data[j] << 8) | data[j + 1])
+                if end > n:
+                    return data[start:]
+                size += length + end - j - 2
+                if size > BOX_LIMIT:
+                    return data[start:]
+                box[key] = data[j + 2:end]
+                i = end
+            self.boxReceiver.ampBoxReceived(box)
+            if self.closed_because is not None or self.transport is None:
+                return b''
+            if self.innerProtocol is not None or self._justStartedTLS:
+                return data[i:]
+        return b''
 
     def sendBox(self, box):
         # As AMP's own, but through the direct writer when it can.
@@ -401,6 +493,11 @@ class TierProtocol(amp.AMP):
     def ampBoxReceived(self, box):
         if self.closed_because is not None:
             return
+        if amp.ASK not in box:
+            news = self.news.get(box.get(amp.COMMAND))
+            if news is not None:
+                self._take_news(box, *news)
+                return
         try:
             amp.AMP.ampBoxReceived(self, box)
         except (amp.NoEmptyBoxes, KeyError) as e:
@@ -415,7 +512,10 @@ class TierProtocol(amp.AMP):
             return None
 
         def guarded(box):
-            return defer.maybeDeferred(responder, box).addErrback(self._malformed, name)
+            d = defer.maybeDeferred(responder, box).addErrback(self._malformed, name)
+            if amp.ASK not in box:
+                d.addErrback(self._unasked, name)
+            return d
         return guarded
 
     def _malformed(self, failure, name):
@@ -427,6 +527,36 @@ class TierProtocol(amp.AMP):
         self.closed_because = reason
         self.log.warning('Closing %s (%s)' % (self.describe(), reason))
         return Failure(amp.RemoteAmpError(MALFORMED, reason, fatal=True, local=failure))
+
+    def _take_news(self, box, command, method):
+        # Nobody waits for an answer, so nothing waits for a Deferred: the
+        # responder runs at once, and what it raises is dealt with here as
+        # _malformed and _unasked deal with it on the asked way.
+        try:
+            getattr(self, method)(**command.parseArguments(box, self))
+        except Exception as e:
+            name = command.__name__
+            if isinstance(e, tuple(command.fatalErrors)):
+                self.close_link('%s refused (%s)' % (name, e))
+            elif isinstance(e, tuple(command.errors)):
+                self.log.warning('Refused %s from %s (%s)' % (name, self.describe(), e))
+            else:
+                self.close_link('malformed %s (%s: %s)' % (name, type(e).__name__,
+                                                           str(e)[:200]))
+
+    def _unasked(self, failure, name):
+        # A command sent without asking (tell) has nobody to answer: a refusal
+        # is logged here, and a fatal one closes the link as its answer would.
+        command = name.decode('ascii', 'replace')
+        if failure.check(amp.RemoteAmpError) and not failure.value.fatal:
+            self.log.warning('Refused %s from %s (%s)' % (command, self.describe(),
+                                                         failure.value.description))
+            return None
+        reason = self.closed_because
+        if reason is None:
+            reason = '%s refused (%s)' % (command, failure.getErrorMessage())
+        self.close_link(reason)
+        return None
 
     # Asking the other end.
 
@@ -441,6 +571,27 @@ class TierProtocol(amp.AMP):
         d = defer.maybeDeferred(self.callRemote, command, **arguments)
         d.addErrback(self._not_answered, command)
         return d
+
+    def tell(self, command, **arguments):
+        """Send ``command`` without asking for an answer.
+
+        Pushes, retractions and what comes down for them are news: the
+        sender does nothing with an answer, and not asking saves a box,
+        a send and a wake-up of the sender for each.  The far end logs a
+        refusal itself (and closes the link on a fatal one).
+        """
+        if self.transport is None or self.closed_because is not None:
+            return
+        data = _told_box(command, arguments)
+        if data is not None and self._writer is not None and not self._locked and \
+                self._startingTLSBuffer is None and self._failAllReason is None:
+            self._writer.write(data)
+            return
+        try:
+            box = command.makeArguments(arguments, self)
+            self._sendBoxCommand(command.commandName, box, requiresAnswer=False)
+        except Exception as e:
+            self.log.warning('%s to %s not sent (%s)' % (command.__name__, self.describe(), e))
 
     def _not_answered(self, failure, command):
         if failure.check(amp.RemoteAmpError):

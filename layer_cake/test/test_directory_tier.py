@@ -17,6 +17,7 @@ from twisted.protocols import amp
 from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.test import iosim
+from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
 from layer_cake.test.support import listen_port
@@ -649,6 +650,111 @@ class BadInput(unittest.TestCase):
         self.assertEqual(d, [{'passed': False}])
         self.assertTrue(self.good.parent_link.introduced)
         self.assert_still_serving()
+
+
+    # Commands told, not asked (what the tiers themselves send).
+
+    def told(self, client, command, **kw):
+        """Send ``command`` unasked; no box may come back."""
+        received = []
+        client.ampBoxReceived = received.append
+        try:
+            client.tell(command, **kw)
+            self.net.flush()
+        finally:
+            del client.ampBoxReceived
+        self.assertEqual(received, [])
+
+    def test_told_push_held(self):
+        """A Push told, not asked, is held and matched, and nothing is answered."""
+        client, server, pump = self.introduced()
+        p = publication('ok:900')
+        self.told(client, TP.Push, listing=encode_listing(p))
+        self.assertIn(p.published_id, held(self.top))
+        self.assertEqual(len([o for o in self.good_local.offers if o.scope is S.HOST]), 1)
+        self.assertIsNotNone(server.transport)
+
+    def test_told_refusal_logged_here(self):
+        """A refused Push that came unasked is logged by the tier; the link stays."""
+        client, server, pump = self.introduced()
+        self.told(client, TP.Push, listing='{"value": ')
+        self.told(client, TP.Retract, listing_id='nope')
+        warnings = self.top.log.warnings()
+        self.assertTrue(any('Refused Push' in w and 'does not decode' in w for w in warnings),
+                        warnings)
+        self.assertTrue(any('Refused Retract' in w and 'not a UUID' in w for w in warnings),
+                        warnings)
+        self.assertIsNone(server.closed_because)
+        self.assert_open(client, server)
+        self.assert_still_serving()
+
+    def test_told_before_hello(self):
+        """A Push told before Hello closes the link, as the asked one does."""
+        client, server, pump = self.raw()
+        self.told(client, TP.Push, listing=encode_listing(publication('early')))
+        self.assert_closed(server, 'Hello first')
+        self.assert_still_serving()
+
+    def test_told_malformed(self):
+        """A told Push without its argument closes the link as malformed."""
+        client, server, pump = self.introduced()
+        client._sendBoxCommand(b'Push', amp.AmpBox(), requiresAnswer=False)
+        self.net.flush()
+        self.assert_closed(server, 'malformed Push')
+        self.assert_still_serving()
+
+    def test_told_bad_offer_down(self):
+        """A child logs an offer told that does not decode, and keeps its parent link."""
+        link = self.top.children[0]
+        link.tell(TP.Offer, offer='garbage')
+        self.net.flush()
+        self.assertTrue(any('Refused Offer' in w for w in self.good.log.warnings()),
+                        self.good.log.warnings())
+        self.assertTrue(self.good.parent_link.introduced)
+        self.assert_still_serving()
+
+
+class BoxReading(unittest.TestCase):
+    """Boxes read at the start of a box go through one loop; the rest through AMP's
+    parser.  Either way the same boxes come out, however the bytes are cut."""
+
+    def boxes(self, chunks):
+        got = []
+
+        class Recording(TP.TierProtocol):
+            def ampBoxReceived(self, box):
+                got.append(dict(box))
+        p = Recording()
+        p.makeConnection(StringTransport())
+        for chunk in chunks:
+            p.dataReceived(chunk)
+        return got, p
+
+    def test_any_cut(self):
+        """Three boxes (one with an empty value, one near a key's limit) cut into two
+        reads at every offset, and one byte at a time."""
+        sent = [{b'_command': b'Push', b'listing': b'x' * 300},
+                {b'_command': b'Retract', b'listing_id': b'', b'k' * 255: b'v'},
+                {b'_answer': b'7'}]
+        data = b''.join(amp.AmpBox(b).serialize() for b in sent)
+        for cut in range(len(data) + 1):
+            got, p = self.boxes([data[:cut], data[cut:]])
+            self.assertEqual(got, sent, cut)
+            self.assertEqual(p._unprocessed, b'')
+        got, p = self.boxes([data[i:i + 1] for i in range(len(data))])
+        self.assertEqual(got, sent)
+
+    def test_limits_still_hold(self):
+        """A key too long, or a box over the limit, read at the start of a box,
+        closes the link as AMP's parser does."""
+        got, p = self.boxes([b'\x01\x00' + b'k' * 256])
+        self.assertEqual(got, [])
+        self.assertIn('a key of 256 bytes', p.closed_because)
+        big = b''.join(amp.AmpBox({b'a%d' % i: b'x' * 60000}).serialize()[:-2]
+                       for i in range(2)) + b'\x00\x00'
+        got, p = self.boxes([big])
+        self.assertEqual(got, [])
+        self.assertIn('a box of more than', p.closed_because)
 
 
 class HostCakeOptions(unittest.TestCase):
