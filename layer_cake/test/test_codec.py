@@ -831,7 +831,7 @@ R.bind_message(Guarded, n=P.Integer8())
 def general_only(f, *args):
     """``f(*args)`` with the flat path switched off."""
     saved = C._flat_any_word, C._flat_any_value
-    C._flat_any_word = C._flat_any_value = lambda x: C._MISSING
+    C._flat_any_word = C._flat_any_value = lambda *a: C._MISSING
     try:
         return f(*args)
     finally:

@@ -891,56 +891,232 @@ _decoders = _Table({
 })
 
 
-# The flat path.  Most messages between processes are registered classes whose
-# members all stand for themselves in JSON (numbers, text, flags, null).  For
-# an Any holding one of those, the general walk's state objects and layers
-# cost more than the conversion itself, so each such class gets a pair of
-# functions that do the same work in one step.  They give way to the general
-# path (by returning _MISSING) at the first value that is not simply itself,
-# so a value is encoded, decoded or refused exactly as the general path would.
+# The compiled path.  Most messages between processes are registered classes
+# whose members are numbers, text, flags, UUIDs, enums, addresses, times or
+# small classes of the same kind (HostPort).  For an Any holding one of those,
+# the general walk (a state object, one closure call and one try per member,
+# a chain of type tests per value) costs more than the conversion itself, and
+# a process that has just woken pays for every function and object it
+# touches, in cache misses.  So each such class gets one generated function
+# each way, with the conversion of every member written in line.  They give
+# way to the general path (by returning _MISSING) at the first value they do
+# not expect, so that a value is encoded, decoded or refused exactly as the
+# general path would, with the same text or the same error.
 
-_flat_out = {}      # Python class -> encode(value) -> Any triple; False: never flat
-_flat_in = {}       # signature -> decode(word) -> instance; False: never flat
+_flat_out = {}      # Python class -> encode(value, hook) -> Any triple; False: general path
+_flat_in = {}       # signature -> decode(word, hook) -> instance; False: general path
+
+# Portables whose usual values are their own JSON (the word is the value).
+_SELF = (P.Boolean, P.Integer2, P.Integer4, P.Integer8, P.Unsigned2, P.Unsigned4,
+         P.Unsigned8, P.Byte, P.Float4, P.Float8, P.Rune, P.Unicode)
+_TEXT_OUT = {P.ClockTime: ((int, float), timetext.clock_to_text),
+             P.TimeSpan: ((int, float), timetext.span_to_text),
+             P.WorldTime: ((datetime.datetime,), timetext.world_to_text),
+             P.TimeDelta: ((datetime.timedelta,), timetext.delta_to_text)}
+_TEXT_IN = {P.ClockTime: timetext.text_to_clock, P.TimeSpan: timetext.text_to_span,
+            P.WorldTime: timetext.text_to_world, P.TimeDelta: timetext.text_to_delta}
+_DEEPEST = 4        # classes inside classes written in line, at most
 
 
-def _stands_for_itself(ok):
-    """True for a member type whose usual values are their own JSON (not just null)."""
-    return bool(ok - _NONE)
+def _quick_uuid():
+    """True when a UUID made by setting its two slots equals uuid.UUID's own."""
+    text = '12345678-9abc-def0-1234-56789abcdef0'
+    try:
+        u = object.__new__(uuid.UUID)
+        object.__setattr__(u, 'int', int(text.replace('-', ''), 16))
+        object.__setattr__(u, 'is_safe', uuid.SafeUUID.unknown)
+        v = uuid.UUID(text)
+        return (u == v and str(u) == text and hash(u) == hash(v)
+                and u.is_safe is v.is_safe and not hasattr(v, '__dict__'))
+    except Exception:
+        return False
+
+
+_QUICK_UUID = _quick_uuid()
+
+
+class _NotCompiled(Exception):
+    """A member type the generated functions do not take: the general path keeps the class."""
+
+
+class _Source(object):
+    """The text of one generated function and the objects it names."""
+
+    def __init__(self):
+        self.lines = []
+        self.names = {'M': _MISSING, 'INT': _INT}
+        self.count = 0
+
+    def constant(self, value):
+        name = 'K%d' % (len(self.names),)
+        self.names[name] = value
+        return name
+
+    def local(self):
+        self.count += 1
+        return 'x%d' % (self.count,)
+
+    def add(self, indent, text):
+        self.lines.append('    ' * indent + text)
+
+    def build(self, name):
+        code = '\n'.join(self.lines)
+        exec(compile(code, '<codec %s>' % (name,), 'exec'), self.names)
+        return self.names['f']
+
+
+def _message_registration(t):
+    """The registration of a class the generated functions may take, or None."""
+    r = getattr(t, _REGISTRATION, None)
+    if r is None or r.kind != 'message' or r.not_portable or not isinstance(r.target, type):
+        return None
+    return r
+
+
+def _encode_members(src, r, value, indent, depth, chain, top):
+    """Lines that check and convert the members of ``value`` (of registration ``r``);
+    the expression of the word's dict, and the addresses left for the hook."""
+    items = []
+    addresses = []
+    for name, m in r.schema.items():
+        x = src.local()
+        src.add(indent, '%s = %s.%s' % (x, value, name))
+        pt = type(m)
+        if pt in _SELF:
+            ok = _encoders.get(m)[0]
+            src.add(indent, 'if type(%s) not in %s: return M' % (x, src.constant(ok)))
+        elif pt is P.UUID:
+            src.add(indent, 'if type(%s) is %s: %s = str(%s)' % (
+                x, src.constant(uuid.UUID), x, x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt is P.Enumeration:
+            src.add(indent, 'if type(%s) is %s: %s = %s.name' % (
+                x, src.constant(m.element), x, x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt in _TEXT_OUT:
+            accept, to_text = _TEXT_OUT[pt]
+            test = ' or '.join('type(%s) is %s' % (x, src.constant(a)) for a in accept)
+            src.add(indent, 'if %s: %s = %s(%s)' % (test, x, src.constant(to_text), x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt in (P.Address, P.TargetAddress) and top:
+            # Converted last: the hook of a frame writes the address book.
+            addresses.append(x)
+        elif pt is P.UserDefined:
+            inner = _message_registration(m.element)
+            if inner is None or depth >= _DEEPEST or m.element in chain:
+                raise _NotCompiled()
+            src.add(indent, 'if type(%s) is not %s: return M' % (x, src.constant(m.element)))
+            word, _ = _encode_members(src, inner, x, indent, depth + 1, chain + (m.element,),
+                                      False)
+            src.add(indent, '%s = %s' % (x, word))
+        else:
+            raise _NotCompiled()
+        items.append('%r: %s' % (name, x))
+    return '{%s}' % (', '.join(items),), addresses
 
 
 def _flat_encoder(t):
-    """The flat encoder of values of class ``t``, or False."""
+    """The generated encoder of values of class ``t``, or False."""
     if t is Incognito or t is tuple:
         return False
-    r = getattr(t, _REGISTRATION, None)
-    if r is None or r.kind != 'message' or r.not_portable or not isinstance(r.target, type):
+    r = _message_registration(t)
+    if r is None:
         return False
-    members = []
-    for name, m in r.schema.items():
-        ok = _encoders.get(m)[0]
-        if not _stands_for_itself(ok):
-            return False
-        members.append((name, ok))
-    members = tuple(members)
-    cls = r.target
-    signature = r.path
-
-    def encode(value):
-        if not isinstance(value, cls):
-            return _MISSING
-        out = {}
-        for name, ok in members:
-            x = getattr(value, name, _MISSING)
-            if type(x) not in ok:
-                return _MISSING
-            out[name] = x
-        return [signature, out, []]
+    src = _Source()
+    src.add(0, 'def f(v, hook):')
+    src.add(1, 'try:')
+    try:
+        word, addresses = _encode_members(src, r, 'v', 2, 0, (r.target,), True)
+    except _NotCompiled:
+        return False
+    for x in addresses:
+        src.add(2, 'if %s is not None:' % (x,))
+        src.add(3, 'if hook is not None: %s = hook(%s)' % (x, x))
+        src.add(3, 'elif (type(%s) is tuple or type(%s) is list) and {*map(type, %s)} <= INT: '
+                   '%s = list(%s)' % (x, x, x, x, x))
+        src.add(3, 'else: return M')
+    src.add(2, 'return [%s, %s, []]' % (src.constant(r.path), word))
+    # A member that fails to read or convert: the general path reports it.
+    src.add(1, 'except Exception: return M')
+    encode = src.build(r.path)
+    encode.addresses = bool(addresses)
     return encode
 
 
+def _decode_members(src, cls, r, word, indent, depth, chain):
+    """Lines that check and convert the members of the dict ``word`` into a new
+    ``cls``; the name of the local holding it."""
+    fresh = _construct(cls)
+    d = getattr(fresh, '__dict__', None)
+    # The instance is made without __init__ and given its members at once:
+    # the same object as cls() with every member set, when __init__ sets the
+    # members and nothing else, in an order kept here.
+    if (type(d) is not dict or set(d) != set(r.schema) or cls.__new__ is not object.__new__
+            or cls.__setattr__ is not object.__setattr__
+            or hasattr(cls, '__slots__')):
+        raise _NotCompiled()
+    src.add(indent, 'if type(%s) is not dict or %s.keys() != %s: return M' % (
+        word, word, src.constant(frozenset(r.schema))))
+    items = []
+    for name in d:
+        m = r.schema[name]
+        if hasattr(getattr(cls, name, None), '__set__'):
+            raise _NotCompiled()       # a member behind a descriptor needs setattr
+        x = src.local()
+        src.add(indent, '%s = %s[%r]' % (x, word, name))
+        pt = type(m)
+        if pt in _SELF:
+            ok = _decoders.get(m)[0]
+            src.add(indent, 'if type(%s) not in %s: return M' % (x, src.constant(ok)))
+        elif pt is P.UUID and _QUICK_UUID:
+            # What uuid.UUID(text) does for the text it writes, without its
+            # general parsing: int() takes exactly the texts that give the
+            # same 32 digits there (hex digits, '_', blanks, '+').
+            h = src.local()
+            src.add(indent, 'if type(%s) is str:' % (x,))
+            src.add(indent + 1, "%s = %s.replace('-', '')" % (h, x))
+            src.add(indent + 1, 'if len(%s) != 32: return M' % (h,))
+            src.add(indent + 1, '%s = int(%s, 16)' % (h, h))
+            src.add(indent + 1, '%s = NEW(UUID)' % (x,))
+            src.add(indent + 1, "SET(%s, 'int', %s)" % (x, h))
+            src.add(indent + 1, "SET(%s, 'is_safe', UNKNOWN)" % (x,))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt is P.UUID:
+            src.add(indent, 'if type(%s) is str: %s = %s(%s)' % (
+                x, x, src.constant(uuid.UUID), x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt is P.Enumeration:
+            src.add(indent, 'if type(%s) is str: %s = %s[%s]' % (
+                x, x, src.constant(dict(m.element.__members__)), x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt in _TEXT_IN:
+            src.add(indent, 'if type(%s) is str: %s = %s(%s)' % (
+                x, x, src.constant(_TEXT_IN[pt]), x))
+            src.add(indent, 'elif %s is not None: return M' % (x,))
+        elif pt in (P.Address, P.TargetAddress):
+            src.add(indent, 'if %s is not None:' % (x,))
+            src.add(indent + 1, 'if hook is not None: %s = hook(%s)' % (x, x))
+            src.add(indent + 1, 'elif type(%s) is list and {*map(type, %s)} <= INT: '
+                                '%s = tuple(%s)' % (x, x, x, x))
+            src.add(indent + 1, 'else: return M')
+        elif pt is P.UserDefined:
+            inner = _message_registration(m.element)
+            if inner is None or depth >= _DEEPEST or m.element in chain:
+                raise _NotCompiled()
+            x = _decode_members(src, m.element, inner, x, indent, depth + 1,
+                                chain + (m.element,))
+        else:
+            raise _NotCompiled()
+        items.append('%r: %s' % (name, x))
+    o = src.local()
+    src.add(indent, '%s = NEW(%s)' % (o, src.constant(cls)))
+    src.add(indent, '%s.__dict__ = {%s}' % (o, ', '.join(items)))
+    return o
+
+
 def _flat_decoder(signature):
-    """The flat decoder of the class named by ``signature``, False, or None when
-    the general path has not met the signature yet."""
+    """The generated decoder of the class named by ``signature``, False, or None
+    when the general path has not met the signature yet."""
     entry = _anys.get(signature)
     if entry is None:
         return None
@@ -949,48 +1125,40 @@ def _flat_decoder(signature):
         return False
     _, _, fill, cls = _decoders.get(portable)
     r = P.registration_of(cls)
-    if fill is None or r is None or cls.__setattr__ is not object.__setattr__:
+    if fill is None or r is None:
         return False
-    oks = {}
-    for name, m in r.schema.items():
-        ok = _decoders.get(m)[0]
-        # A member set through a class-level descriptor needs setattr.
-        if not _stands_for_itself(ok) or hasattr(getattr(cls, name, None), '__set__'):
-            return False
-        oks[name] = ok
-
-    def decode(word):
-        if type(word) is not dict:
-            return _MISSING
-        for name, w in word.items():
-            ok = oks.get(name)
-            if ok is None or type(w) not in ok:
-                return _MISSING
-        try:
-            instance = cls()
-            instance.__dict__.update(word)
-        except Exception:
-            return _MISSING
-        return instance
-    return decode
+    src = _Source()
+    src.names.update(NEW=object.__new__, SET=object.__setattr__, UUID=uuid.UUID,
+                     UNKNOWN=uuid.SafeUUID.unknown)
+    src.add(0, 'def f(w, hook):')
+    src.add(1, 'try:')
+    try:
+        o = _decode_members(src, cls, r, 'w', 2, 0, (cls,))
+    except (_NotCompiled, _Failed):
+        return False
+    src.add(2, 'return %s' % (o,))
+    # A word that fails to convert: the general path reports it.
+    src.add(1, 'except Exception: return M')
+    return src.build(signature)
 
 
-def _flat_any_word(value):
-    """The Any triple of ``value`` by the flat path, or _MISSING."""
-    t = type(value)
+def _encoder_of(t):
     encode = _flat_out.get(t)
     if encode is None:
         encode = _flat_out[t] = _flat_encoder(t)
+    return encode
+
+
+def _flat_any_word(value, hook=None):
+    """The Any triple of ``value`` by the compiled path, or _MISSING."""
+    encode = _encoder_of(type(value))
     if encode is False:
         return _MISSING
-    try:
-        return encode(value)
-    except Exception:       # a member that fails to read: the general path reports it
-        return _MISSING
+    return encode(value, hook)
 
 
-def _flat_any_value(word):
-    """The value of an Any triple by the flat path, or _MISSING."""
+def _flat_any_value(word, hook=None):
+    """The value of an Any triple by the compiled path, or _MISSING."""
     if type(word) is not list or len(word) != 3 or type(word[0]) is not str or type(
             word[2]) is not list:
         return _MISSING
@@ -1003,7 +1171,7 @@ def _flat_any_value(word):
         _flat_in[signature] = decode
     if decode is False:
         return _MISSING
-    return decode(word[1])
+    return decode(word[1], hook)
 
 
 # JSON text without json's per-call set-up: the C encoder is made once (the
@@ -1141,7 +1309,7 @@ class CodecJson(object):
 
     def encode(self, value, portable, address_out=None):
         """The JSON text of ``value`` of type ``portable``; raises CodecRuntimeError."""
-        word = _flat_any_word(value) if type(portable) is P.Any else _MISSING
+        word = _flat_any_word(value, address_out) if type(portable) is P.Any else _MISSING
         if word is not _MISSING:
             shipment = {'value': word}
         else:
@@ -1180,7 +1348,7 @@ def _from_shipment(shipment, portable, address_in):
     pointers = shipment.get('pointer')
     if pointers is None:
         if type(portable) is P.Any:
-            value = _flat_any_value(shipment['value'])
+            value = _flat_any_value(shipment['value'], address_in)
             if value is not _MISSING:
                 return value
         table = {}
@@ -1199,17 +1367,20 @@ _ANY = P.Any()
 
 def encode_any(value, address_out=None):
     """``CodecJson().encode(value, Any, address_out)``, shortest path first (the wire's)."""
-    word = _flat_any_word(value)
+    word = _flat_any_word(value, address_out)
     if word is not _MISSING:
         return compact_dumps({'value': word})
     return _compact.encode(value, _ANY, address_out)
 
 
 def encode_flat_any(value):
-    """``encode_any(value)`` when ``value`` is a flat message (no addresses, no
-    pointers, scalar members), else None: a caller can skip setting up the
-    general encoding's hooks."""
-    word = _flat_any_word(value)
+    """``encode_any(value)`` when the compiled path takes ``value`` and it holds
+    no addresses, else None: a caller can skip setting up the general
+    encoding's hooks."""
+    encode = _encoder_of(type(value))
+    if encode is False or encode.addresses:
+        return None
+    word = encode(value, None)
     if word is _MISSING:
         return None
     return compact_dumps({'value': word})
@@ -1222,7 +1393,7 @@ def decode_any(text, address_in=None):
     except Exception:
         shipment = _parse(text)     # raises the codec's own error
     if type(shipment) is dict and len(shipment) == 1:
-        value = _flat_any_value(shipment.get('value'))
+        value = _flat_any_value(shipment.get('value'), address_in)
         if value is not _MISSING:
             return value
     return _from_shipment(shipment, _ANY, address_in)
