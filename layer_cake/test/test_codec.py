@@ -830,12 +830,12 @@ R.bind_message(Guarded, n=P.Integer8())
 
 def general_only(f, *args):
     """``f(*args)`` with the flat path switched off."""
-    saved = C._flat_any_word, C._flat_any_value
-    C._flat_any_word = C._flat_any_value = lambda *a: C._MISSING
+    saved = C._flat_any_word, C._flat_any_value, C._flat_any_text
+    C._flat_any_word = C._flat_any_value = C._flat_any_text = lambda *a: C._MISSING
     try:
         return f(*args)
     finally:
-        C._flat_any_word, C._flat_any_value = saved
+        C._flat_any_word, C._flat_any_value, C._flat_any_text = saved
 
 
 def outcome(f, *args):
@@ -859,6 +859,8 @@ class FlatPathTest(unittest.TestCase):
         """A flat message is encoded and, once its type has been met, decoded by the flat path."""
         m = Flat(True, 3, 0.5, 'x', 7)
         text = codec.encode(m, ANY)
+        self.assertTrue(callable(C._text_out[Flat]))
+        CodecJson(pretty_format=True).encode(m, ANY)
         self.assertTrue(callable(C._flat_out[Flat]))
         codec.decode(text, ANY)
         back = codec.decode(text, ANY)

@@ -28,6 +28,7 @@ PROPERTY = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 codec = CodecJson()
+pretty = CodecJson(pretty_format=True)
 
 
 class Spot(object):
@@ -154,14 +155,16 @@ class EncodeTest(unittest.TestCase):
                   Subscription(uuid.uuid4(), 'x'), RouteWithdrawal(uuid.uuid4())]
         for v in values:
             text = C.encode_any(v)
+            self.assertTrue(callable(C._text_out[type(v)]), type(v))
+            pretty.encode(v, ANY)
             self.assertTrue(callable(C._flat_out[type(v)]), type(v))
             C.decode_any(text)
             C.decode_any(text)
             self.assertTrue(callable(C._flat_in[R.def_type(type(v)).signature()]), type(v))
         C.encode_any(T.Everything())
-        self.assertIs(C._flat_out[T.Everything], False)
+        self.assertIs(C._text_out[T.Everything], False)
         outcome(C.encode_any, Looped('a', Looped('b')))
-        self.assertIs(C._flat_out[Looped], False)
+        self.assertIs(C._text_out[Looped], False)
 
     @PROPERTY
     @given(mixeds())
@@ -170,6 +173,25 @@ class EncodeTest(unittest.TestCase):
         fast = outcome(codec.encode, m, ANY)
         self.assertEqual(fast, general_only(outcome, codec.encode, m, ANY))
         self.assertEqual(outcome(C.encode_any, m), fast)
+        self.assertEqual(outcome(pretty.encode, m, ANY),
+                         general_only(outcome, pretty.encode, m, ANY))
+
+    def test_edge_values(self):
+        """Special floats, big and negative ints, text needing escapes, every enum member."""
+        values = [('ratio', x) for x in (float('nan'), float('inf'), -float('inf'), -0.0,
+                                         1e300, 5e-324, 3, True, '1')]
+        values += [('count', x) for x in (2 ** 70, -2 ** 70, -1, 0, False, 1.0)]
+        values += [('name', x) for x in ('', 'naïve ☃ "q" \\ \n \x00 \ud800 %s %%', b'x')]
+        values += [('color', x) for x in list(T.Color) + ['RED', 1]]
+        values += [('where', x) for x in ((), (0,), [1, 2], (1, 'a'), (True,), 'ab')]
+        values += [('when', x) for x in (datetime.datetime(2026, 1, 1),
+                                         datetime.datetime(2026, 1, 1, tzinfo=UTC))]
+        for name, x in values:
+            m = Mixed(uuid.uuid4(), T.Color.RED, Spot('h', 1))
+            setattr(m, name, x)
+            for c in (codec, pretty):
+                self.assertEqual(outcome(c.encode, m, ANY),
+                                 general_only(outcome, c.encode, m, ANY), (name, x))
 
     @PROPERTY
     @given(mixeds())

@@ -904,6 +904,7 @@ _decoders = _Table({
 # general path would, with the same text or the same error.
 
 _flat_out = {}      # Python class -> encode(value, hook) -> Any triple; False: general path
+_text_out = {}      # Python class -> encode(value, hook) -> shipment text; False: general path
 _flat_in = {}       # signature -> decode(word, hook) -> instance; False: general path
 
 # Portables whose usual values are their own JSON (the word is the value).
@@ -973,31 +974,80 @@ def _message_registration(t):
     return r
 
 
-def _encode_members(src, r, value, indent, depth, chain, top):
-    """Lines that check and convert the members of ``value`` (of registration ``r``);
-    the expression of the word's dict, and the addresses left for the hook."""
+def _json_text(word):
+    """A constant's JSON text, ready for a %-format."""
+    return compact_dumps(word).replace('%', '%%')
+
+
+def _float_text(x):
+    """The JSON text json writes for a float (NaN and the infinities included)."""
+    if x != x:
+        return 'NaN'
+    if x == _INFINITY:
+        return 'Infinity'
+    if x == -_INFINITY:
+        return '-Infinity'
+    return float.__repr__(x)
+
+
+_INFINITY = float('inf')
+
+
+def _self_text(src, indent, x, ok):
+    """Lines that turn ``x``, a value standing for itself, into its JSON text."""
+    first = 'if'
+    for t, line in ((str, '%s = ESC(%s)'), (int, "%s = '%%d' %% %s"),
+                    (bool, "%s = 'true' if %s else 'false'"), (float, '%s = FLOAT(%s)')):
+        if t in ok:
+            src.add(indent, '%s type(%s) is %s: %s' % (first, x, t.__name__, line % (x, x)))
+            first = 'elif'
+    src.add(indent, "elif %s is None: %s = 'null'" % (x, x))
+    src.add(indent, 'else: return M')
+
+
+def _encode_members(src, r, value, indent, depth, chain, top, text):
+    """Lines that check and convert the members of ``value`` (of registration
+    ``r``); the expression of the word's dict (or with ``text``, of its JSON
+    text), and the addresses left for the hook."""
     items = []
     addresses = []
     for name, m in r.schema.items():
         x = src.local()
         src.add(indent, '%s = %s.%s' % (x, value, name))
         pt = type(m)
+        null = "'null'" if text else 'None'
         if pt in _SELF:
             ok = _encoders.get(m)[0]
-            src.add(indent, 'if type(%s) not in %s: return M' % (x, src.constant(ok)))
+            if text:
+                _self_text(src, indent, x, ok)
+            else:
+                src.add(indent, 'if type(%s) not in %s: return M' % (x, src.constant(ok)))
         elif pt is P.UUID:
-            src.add(indent, 'if type(%s) is %s: %s = str(%s)' % (
-                x, src.constant(uuid.UUID), x, x))
-            src.add(indent, 'elif %s is not None: return M' % (x,))
+            if text:
+                convert = '%s %% %s' % (src.constant('"%s"'), x)
+            else:
+                convert = 'str(%s)' % (x,)
+            src.add(indent, 'if type(%s) is %s: %s = %s' % (
+                x, src.constant(uuid.UUID), x, convert))
+            src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
+            src.add(indent, 'else: return M')
         elif pt is P.Enumeration:
-            src.add(indent, 'if type(%s) is %s: %s = %s.name' % (
-                x, src.constant(m.element), x, x))
-            src.add(indent, 'elif %s is not None: return M' % (x,))
+            if text:
+                names = src.constant({e: compact_dumps(e.name) for e in m.element})
+                src.add(indent, 'if type(%s) is %s: %s = %s[%s]' % (
+                    x, src.constant(m.element), x, names, x))
+            else:
+                src.add(indent, 'if type(%s) is %s: %s = %s.name' % (
+                    x, src.constant(m.element), x, x))
+            src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
+            src.add(indent, 'else: return M')
         elif pt in _TEXT_OUT:
             accept, to_text = _TEXT_OUT[pt]
             test = ' or '.join('type(%s) is %s' % (x, src.constant(a)) for a in accept)
-            src.add(indent, 'if %s: %s = %s(%s)' % (test, x, src.constant(to_text), x))
-            src.add(indent, 'elif %s is not None: return M' % (x,))
+            call = '%s(%s)' % (src.constant(to_text), x)
+            src.add(indent, 'if %s: %s = %s' % (test, x, 'ESC(%s)' % (call,) if text else call))
+            src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
+            src.add(indent, 'else: return M')
         elif pt in (P.Address, P.TargetAddress) and top:
             # Converted last: the hook of a frame writes the address book.
             addresses.append(x)
@@ -1007,26 +1057,32 @@ def _encode_members(src, r, value, indent, depth, chain, top):
                 raise _NotCompiled()
             src.add(indent, 'if type(%s) is not %s: return M' % (x, src.constant(m.element)))
             word, _ = _encode_members(src, inner, x, indent, depth + 1, chain + (m.element,),
-                                      False)
+                                      False, text)
             src.add(indent, '%s = %s' % (x, word))
         else:
             raise _NotCompiled()
-        items.append('%r: %s' % (name, x))
-    return '{%s}' % (', '.join(items),), addresses
+        items.append((name, x))
+    if text:
+        form = '{%s}' % (','.join('%s:%%s' % (_json_text(name),) for name, _ in items),)
+        return '%s %% (%s,)' % (src.constant(form), ', '.join(x for _, x in items)), addresses
+    return '{%s}' % (', '.join('%r: %s' % (name, x) for name, x in items),), addresses
 
 
-def _flat_encoder(t):
-    """The generated encoder of values of class ``t``, or False."""
+def _generated_encoder(t, text):
+    """The generated encoder of values of class ``t`` (to the Any triple, or
+    with ``text`` to the shipment's JSON text), or False."""
     if t is Incognito or t is tuple:
         return False
     r = _message_registration(t)
     if r is None:
         return False
     src = _Source()
+    src.names.update(ESC=json.encoder.encode_basestring_ascii, FLOAT=_float_text,
+                     DUMPS=compact_dumps)
     src.add(0, 'def f(v, hook):')
     src.add(1, 'try:')
     try:
-        word, addresses = _encode_members(src, r, 'v', 2, 0, (r.target,), True)
+        word, addresses = _encode_members(src, r, 'v', 2, 0, (r.target,), True, text)
     except _NotCompiled:
         return False
     for x in addresses:
@@ -1035,12 +1091,24 @@ def _flat_encoder(t):
         src.add(3, 'elif (type(%s) is tuple or type(%s) is list) and {*map(type, %s)} <= INT: '
                    '%s = list(%s)' % (x, x, x, x, x))
         src.add(3, 'else: return M')
-    src.add(2, 'return [%s, %s, []]' % (src.constant(r.path), word))
+        if text:
+            src.add(3, '%s = DUMPS(%s)' % (x, x))
+            src.add(2, "else: %s = 'null'" % (x,))
+    if text:
+        shipment = '{"value":[%s,%%s,[]]}' % (_json_text(r.path),)
+        src.add(2, 'return %s %% (%s,)' % (src.constant(shipment), word))
+    else:
+        src.add(2, 'return [%s, %s, []]' % (src.constant(r.path), word))
     # A member that fails to read or convert: the general path reports it.
     src.add(1, 'except Exception: return M')
     encode = src.build(r.path)
     encode.addresses = bool(addresses)
     return encode
+
+
+def _flat_encoder(t):
+    """The generated encoder of values of class ``t`` to their Any triple, or False."""
+    return _generated_encoder(t, False)
 
 
 def _decode_members(src, cls, r, word, indent, depth, chain):
@@ -1147,6 +1215,18 @@ def _encoder_of(t):
     if encode is None:
         encode = _flat_out[t] = _flat_encoder(t)
     return encode
+
+
+def _flat_any_text(value, hook=None, bare=False):
+    """The compact JSON shipment of ``value`` as Any by the compiled path, or
+    _MISSING (with ``bare``, also when ``value`` holds addresses)."""
+    t = type(value)
+    encode = _text_out.get(t)
+    if encode is None:
+        encode = _text_out[t] = _generated_encoder(t, True)
+    if encode is False or (bare and encode.addresses):
+        return _MISSING
+    return encode(value, hook)
 
 
 def _flat_any_word(value, hook=None):
@@ -1309,7 +1389,16 @@ class CodecJson(object):
 
     def encode(self, value, portable, address_out=None):
         """The JSON text of ``value`` of type ``portable``; raises CodecRuntimeError."""
-        word = _flat_any_word(value, address_out) if type(portable) is P.Any else _MISSING
+        if type(portable) is P.Any:
+            if not self.pretty_format:
+                text = _flat_any_text(value, address_out)
+                if text is not _MISSING:
+                    return text
+                word = _MISSING
+            else:
+                word = _flat_any_word(value, address_out)
+        else:
+            word = _MISSING
         if word is not _MISSING:
             shipment = {'value': word}
         else:
@@ -1367,9 +1456,9 @@ _ANY = P.Any()
 
 def encode_any(value, address_out=None):
     """``CodecJson().encode(value, Any, address_out)``, shortest path first (the wire's)."""
-    word = _flat_any_word(value, address_out)
-    if word is not _MISSING:
-        return compact_dumps({'value': word})
+    text = _flat_any_text(value, address_out)
+    if text is not _MISSING:
+        return text
     return _compact.encode(value, _ANY, address_out)
 
 
@@ -1377,13 +1466,10 @@ def encode_flat_any(value):
     """``encode_any(value)`` when the compiled path takes ``value`` and it holds
     no addresses, else None: a caller can skip setting up the general
     encoding's hooks."""
-    encode = _encoder_of(type(value))
-    if encode is False or encode.addresses:
+    text = _flat_any_text(value, None, True)
+    if text is _MISSING:
         return None
-    word = encode(value, None)
-    if word is _MISSING:
-        return None
-    return compact_dumps({'value': word})
+    return text
 
 
 def decode_any(text, address_in=None):
