@@ -72,6 +72,13 @@ R.bind_message(Mixed)
 MIXED = R.def_type(Mixed).signature()
 
 
+class Bare(object):
+    """A message without members."""
+
+
+R.bind_message(Bare)
+
+
 class Looped(object):
     """A class that holds itself: left to the general path."""
 
@@ -152,7 +159,7 @@ class EncodeTest(unittest.TestCase):
         """The messages of publish -> Available take the generated functions."""
         values = [Mixed(uuid.uuid4(), T.Color.RED, Spot('a', 1)), Publication(uuid.uuid4()),
                   RouteOffer(uuid.uuid4()), OpenLoop('n'), LoopOpened(uuid.uuid4()),
-                  Subscription(uuid.uuid4(), 'x'), RouteWithdrawal(uuid.uuid4())]
+                  Subscription(uuid.uuid4(), 'x'), RouteWithdrawal(uuid.uuid4()), Bare()]
         for v in values:
             text = C.encode_any(v)
             self.assertTrue(callable(C._text_out[type(v)]), type(v))
@@ -161,6 +168,7 @@ class EncodeTest(unittest.TestCase):
             C.decode_any(text)
             C.decode_any(text)
             self.assertTrue(callable(C._flat_in[R.def_type(type(v)).signature()]), type(v))
+        self.assertEqual(C.encode_any(Bare()), general_only(C.encode_any, Bare()))
         C.encode_any(T.Everything())
         self.assertIs(C._text_out[T.Everything], False)
         outcome(C.encode_any, Looped('a', Looped('b')))

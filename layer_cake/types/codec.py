@@ -949,6 +949,9 @@ class _Source(object):
         self.count = 0
 
     def constant(self, value):
+        for name, known in self.names.items():
+            if known is value:
+                return name
         name = 'K%d' % (len(self.names),)
         self.names[name] = value
         return name
@@ -1007,8 +1010,9 @@ def _self_text(src, indent, x, ok):
 
 def _encode_members(src, r, value, indent, depth, chain, top, text):
     """Lines that check and convert the members of ``value`` (of registration
-    ``r``); the expression of the word's dict (or with ``text``, of its JSON
-    text), and the addresses left for the hook."""
+    ``r``); the expression of the word's dict (or with ``text``, the %-format
+    of its JSON text and the expression of its arguments), and the addresses
+    left for the hook."""
     items = []
     addresses = []
     for name, m in r.schema.items():
@@ -1058,13 +1062,15 @@ def _encode_members(src, r, value, indent, depth, chain, top, text):
             src.add(indent, 'if type(%s) is not %s: return M' % (x, src.constant(m.element)))
             word, _ = _encode_members(src, inner, x, indent, depth + 1, chain + (m.element,),
                                       False, text)
+            if text:
+                word = '%s %% %s' % (src.constant(word[0]), word[1])
             src.add(indent, '%s = %s' % (x, word))
         else:
             raise _NotCompiled()
         items.append((name, x))
     if text:
         form = '{%s}' % (','.join('%s:%%s' % (_json_text(name),) for name, _ in items),)
-        return '%s %% (%s,)' % (src.constant(form), ', '.join(x for _, x in items)), addresses
+        return (form, '(%s)' % (''.join('%s, ' % (x,) for _, x in items),)), addresses
     return '{%s}' % (', '.join('%r: %s' % (name, x) for name, x in items),), addresses
 
 
@@ -1095,8 +1101,9 @@ def _generated_encoder(t, text):
             src.add(3, '%s = DUMPS(%s)' % (x, x))
             src.add(2, "else: %s = 'null'" % (x,))
     if text:
-        shipment = '{"value":[%s,%%s,[]]}' % (_json_text(r.path),)
-        src.add(2, 'return %s %% (%s,)' % (src.constant(shipment), word))
+        form, args = word
+        shipment = '{"value":[%s,%s,[]]}' % (_json_text(r.path), form)
+        src.add(2, 'return %s %% %s' % (src.constant(shipment), args))
     else:
         src.add(2, 'return [%s, %s, []]' % (src.constant(r.path), word))
     # A member that fails to read or convert: the general path reports it.
