@@ -830,12 +830,13 @@ R.bind_message(Guarded, n=P.Integer8())
 
 def general_only(f, *args):
     """``f(*args)`` with the flat path switched off."""
-    saved = C._flat_any_word, C._flat_any_value, C._flat_any_text
+    saved = C._flat_any_word, C._flat_any_value, C._flat_any_text, C._flat_in
     C._flat_any_word = C._flat_any_value = C._flat_any_text = lambda *a: C._MISSING
+    C._flat_in = {}         # decode_any looks the decoders up itself
     try:
         return f(*args)
     finally:
-        C._flat_any_word, C._flat_any_value, C._flat_any_text = saved
+        C._flat_any_word, C._flat_any_value, C._flat_any_text, C._flat_in = saved
 
 
 def outcome(f, *args):

@@ -920,15 +920,22 @@ _DEEPEST = 4        # classes inside classes written in line, at most
 
 
 def _quick_uuid():
-    """True when a UUID made by setting its two slots equals uuid.UUID's own."""
+    """True when a UUID made by setting its two slots equals uuid.UUID's own,
+    and str() of a UUID is its 32 hex digits in the usual five groups."""
     text = '12345678-9abc-def0-1234-56789abcdef0'
     try:
         u = object.__new__(uuid.UUID)
         object.__setattr__(u, 'int', int(text.replace('-', ''), 16))
         object.__setattr__(u, 'is_safe', uuid.SafeUUID.unknown)
         v = uuid.UUID(text)
-        return (u == v and str(u) == text and hash(u) == hash(v)
-                and u.is_safe is v.is_safe and not hasattr(v, '__dict__'))
+        if not (u == v and str(u) == text and hash(u) == hash(v)
+                and u.is_safe is v.is_safe and not hasattr(v, '__dict__')):
+            return False
+        for w in (v, uuid.UUID(int=0), uuid.UUID(int=(1 << 128) - 1), uuid.UUID(int=5)):
+            h = '%032x' % w.int
+            if str(w) != '%s-%s-%s-%s-%s' % (h[:8], h[8:12], h[12:16], h[16:20], h[20:]):
+                return False
+        return True
     except Exception:
         return False
 
@@ -1027,12 +1034,19 @@ def _encode_members(src, r, value, indent, depth, chain, top, text):
             else:
                 src.add(indent, 'if type(%s) not in %s: return M' % (x, src.constant(ok)))
         elif pt is P.UUID:
-            if text:
-                convert = '%s %% %s' % (src.constant('"%s"'), x)
+            # str(x) written out (uuid.UUID.__str__ is one more function to
+            # wake); _quick_uuid() checks that it is the same text.
+            h = src.local()
+            form = src.constant('"%s-%s-%s-%s-%s"' if text else '%s-%s-%s-%s-%s')
+            src.add(indent, 'if type(%s) is %s:' % (x, src.constant(uuid.UUID)))
+            if _QUICK_UUID:
+                src.add(indent + 1, "%s = '%%032x' %% %s.int" % (h, x))
+                src.add(indent + 1, '%s = %s %% (%s[:8], %s[8:12], %s[12:16], %s[16:20], '
+                                    '%s[20:])' % (x, form, h, h, h, h, h))
+            elif text:
+                src.add(indent + 1, '%s = ESC(str(%s))' % (x, x))
             else:
-                convert = 'str(%s)' % (x,)
-            src.add(indent, 'if type(%s) is %s: %s = %s' % (
-                x, src.constant(uuid.UUID), x, convert))
+                src.add(indent + 1, '%s = str(%s)' % (x, x))
             src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
             src.add(indent, 'else: return M')
         elif pt is P.Enumeration:
@@ -1486,9 +1500,19 @@ def decode_any(text, address_in=None):
     except Exception:
         shipment = _parse(text)     # raises the codec's own error
     if type(shipment) is dict and len(shipment) == 1:
-        value = _flat_any_value(shipment.get('value'), address_in)
-        if value is not _MISSING:
-            return value
+        # _flat_any_value() in line: one function fewer to wake per message.
+        word = shipment.get('value')
+        if (type(word) is list and len(word) == 3 and type(word[0]) is str
+                and type(word[2]) is list):
+            decode = _flat_in.get(word[0])
+            if decode:
+                value = decode(word[1], address_in)
+                if value is not _MISSING:
+                    return value
+            elif decode is None:
+                value = _flat_any_value(word, address_in)
+                if value is not _MISSING:
+                    return value
     return _from_shipment(shipment, _ANY, address_in)
 
 
