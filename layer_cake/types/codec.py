@@ -1059,6 +1059,16 @@ def _encode_members(src, r, value, indent, depth, chain, top, text):
                     x, src.constant(m.element), x, x))
             src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
             src.add(indent, 'else: return M')
+        elif pt is P.WorldTime and text:
+            # world_to_text() in line for UTC, the zone of every time the
+            # library makes: its ISO text without the "+00:00".
+            src.add(indent, 'if type(%s) is %s and %s.tzinfo is %s: %s = %s %% %s.isoformat()[:-6]'
+                    % (x, src.constant(datetime.datetime), x, src.constant(timetext.UTC), x,
+                       src.constant('"%s"'), x))
+            src.add(indent, 'elif type(%s) is %s: %s = ESC(%s(%s))' % (
+                x, src.constant(datetime.datetime), x, src.constant(timetext.world_to_text), x))
+            src.add(indent, 'elif %s is None: %s = %s' % (x, x, null))
+            src.add(indent, 'else: return M')
         elif pt in _TEXT_OUT:
             accept, to_text = _TEXT_OUT[pt]
             test = ' or '.join('type(%s) is %s' % (x, src.constant(a)) for a in accept)
