@@ -25,6 +25,7 @@ from ..runtime.messages import Stop
 from ..runtime.point import Point
 from ..types import registry
 from . import http_codec as H
+from .direct_write import DirectWriter
 from .endpoint import Endpoint
 from .messages import Close
 
@@ -69,6 +70,7 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
     """One accepted HTTP connection."""
 
     proxy_name = 'HttpProxy'
+    _writer = None
 
     def __init__(self, network, controller, listening, table, default_to_request, form):
         self.init_endpoint(network, controller, listening, accepted=True)
@@ -83,6 +85,15 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
         self._closing = False
 
     def connectionMade(self):
+        # A response is one write that the client waits for: send it at once,
+        # without Nagle holding it back or a reactor turn before it leaves.
+        no_delay = getattr(self.transport, 'setTcpNoDelay', None)
+        if no_delay is not None:
+            try:
+                no_delay(True)
+            except Exception:
+                pass
+        self._writer = DirectWriter(self.transport)
         self.network.attached(self)
         self.enter_proxy()
         self.report_open(self.transport)
@@ -99,7 +110,7 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
                 break
             if item is H.CONTINUE:
                 if not self._slots:         # nothing earlier still to be answered
-                    self.transport.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+                    self._write(b'HTTP/1.1 100 Continue\r\n\r\n')
             elif isinstance(item, H.HttpError):
                 self._refuse(item)
             else:
@@ -164,17 +175,31 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
         self.warn('answer with no request waiting dropped (%s)' % (
             registry.message_to_tag(message),))
 
+    def _write(self, data):
+        if self._writer is None:
+            self.transport.write(data)
+        else:
+            self._writer.write(data)
+
     def _flush(self):
+        """Write the answered responses at the head of the order, together."""
         slots = self._slots
+        ready = []
+        close = False
         while slots and slots[0].data is not None:
             slot = slots.popleft()
-            self.transport.write(slot.data)
+            ready.append(slot.data)
             slot.data = b''
             self._retire(slot)
             if slot.close:
-                self._closing = True
-                self.transport.loseConnection()
-                return
+                close = True
+                break
+        if ready:
+            self._write(ready[0] if len(ready) == 1 else b''.join(ready))
+        if close:
+            self._closing = True
+            self.transport.loseConnection()
+            return
         if self._paused and len(slots) < MOST_PENDING // 2:
             self._paused = False
             self.transport.resumeProducing()

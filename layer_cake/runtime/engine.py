@@ -3,7 +3,9 @@
 Machines run on the reactor thread: a send to one appends to a ready queue
 that the reactor drains in FIFO order, one handler at a time.  Sends from other
 threads are batched into an inbound queue and the reactor is woken once per
-batch, not once per message.  Timers are ``callLater`` calls on an injected
+batch, not once per message; the other way, messages the reactor sends to
+threads are put in their inboxes together after each poll's events (see
+:func:`hand_off`).  Timers are ``callLater`` calls on an injected
 ``IReactorTime``, so tests can drive them with ``task.Clock``.
 
 When no reactor is running (a plain script or a test using ``lc.channel()``)
@@ -30,6 +32,8 @@ _draining = False
 _drain_scheduled = False
 _inbound = collections.deque()
 _wake_pending = False
+_handoffs = collections.deque()
+_handoff_scheduled = False
 
 
 def on_reactor_thread():
@@ -143,6 +147,39 @@ def release(held):
     _holding = held
     if not held and _ready and not _draining:
         _drain()
+
+
+def hand_off(target, item):
+    """Queue ``item`` for the inbox of ``target``, an object with a thread (reactor thread).
+
+    Waking a thread from here means a futex call while the reactor holds the
+    GIL, and often a switch to a thread that at once blocks on that GIL.  So
+    what the reactor sends to threads while it handles one poll's events is
+    put together right after, before it polls again: a thread that many of
+    those messages are for is woken once, and in the order they were sent.
+    """
+    global _handoff_scheduled
+    if not getattr(reactor, 'running', False):
+        # Before the reactor runs, or once it has stopped: nothing would hand over.
+        if _handoffs:
+            _hand_over()
+        target._inbox.put(item)
+        return
+    target._handing += 1
+    _handoffs.append((target, item))
+    if not _handoff_scheduled:
+        _handoff_scheduled = True
+        reactor.callLater(0, _hand_over)
+
+
+def _hand_over():
+    global _handoff_scheduled
+    _handoff_scheduled = False
+    popleft = _handoffs.popleft
+    while _handoffs:
+        target, item = popleft()
+        target._handing -= 1
+        target._inbox.put(item)
 
 
 def call(f, *args):
@@ -266,7 +303,7 @@ def _claim_thread():
 
 def detach():
     """Stop a private reactor (if the runtime started one) and forget the reactor."""
-    global reactor, clock, reactor_ident, _private_thread
+    global reactor, clock, reactor_ident, _private_thread, _handoff_scheduled
     thread, private = _private_thread, reactor
     if thread is not None:
         private.callFromThread(private.stop)
@@ -276,6 +313,8 @@ def detach():
     reactor_ident = None
     _ready.clear()
     _inbound.clear()
+    _handoffs.clear()
+    _handoff_scheduled = False
 
 
 def set_clock(use_clock):

@@ -547,15 +547,20 @@ class Buffering(object):
         self._current = None
         self._select_cache = {}
 
+    _handing = 0        # items the reactor holds for the inbox (engine.hand_off)
+
     def _post(self, message, return_address, to_address):
         inbox = self._inbox
-        if inbox.qsize() >= self._inbox_limit:
+        if inbox.qsize() + self._handing >= self._inbox_limit:
             if not self._overflowing:
                 self._overflowing = True
                 self._log_overflow(message)
             return
         self._overflowing = False
-        inbox.put((message, return_address, to_address, 0))
+        if threading.get_ident() == engine.reactor_ident:
+            engine.hand_off(self, (message, return_address, to_address, 0))
+        else:
+            inbox.put((message, return_address, to_address, 0))
 
     def _check_thread(self):
         if engine.reactor_ident is not None and engine.on_reactor_thread():

@@ -10,6 +10,7 @@ the deadline passes).
 """
 
 import concurrent.futures
+import gc
 import io
 import json
 import os
@@ -861,3 +862,12 @@ class MaintenanceTests(unittest.SynchronousTestCase):
             self.assertEqual(f.read().splitlines()[-1],
                              '2023-11-14T22:13:59.000 ^ <00000005>thing - line 39')
         self.assertEqual(files[-1], '2023h11h14T22c13c56p000')
+
+
+class SettleHeapTests(unittest.SynchronousTestCase):
+
+    def test_start_up_heap_is_frozen(self):
+        """What start-up built is left out of the collector's full passes."""
+        self.addCleanup(gc.unfreeze)
+        entry.settle_heap()
+        self.assertGreater(gc.get_freeze_count(), 0)

@@ -8,6 +8,8 @@ import threading
 
 import layer_cake as lc
 from layer_cake.net import rest
+from layer_cake.runtime import address as A
+from layer_cake.runtime import engine
 from layer_cake.test.http_types import Customer, Xy, table_type
 from layer_cake.test.support import RuntimeTestCase, WATCHDOG_SECONDS
 
@@ -245,6 +247,25 @@ class ServeTests(ServerTestCase):
         s.close()
         m, _ = self.receive(ch, lc.Closed)
         self.assertTrue(any('second answer' in t for t in self.logs.texts()))
+
+    def test_responses_are_not_delayed_by_nagle(self):
+        """An accepted connection has TCP_NODELAY: a response is one write the client waits for."""
+        ch = self.channel()
+        self.serve(ch)
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=WATCHDOG_SECONDS)
+        self.receive(ch, lc.Accepted)
+        proxy = ch.return_address
+
+        def no_delay():
+            end = A.objects.get(proxy[-1])._end
+            return end.transport.getHandle().getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        self.assertTrue(engine.call_and_wait(no_delay))
+        s.sendall(b'GET /Xy?x=1 HTTP/1.1\r\nHost: a\r\n\r\n')
+        self.receive(ch, Xy)
+        ch.reply(lc.Ack())
+        self.assertEqual(read_response(s)[0], 200)
+        s.close()
+        self.receive(ch, lc.Closed)
 
     def test_one_accepted_one_closed_per_connection(self):
         """Item 19: each HTTP connection gives one Accepted and one Closed at the controller."""

@@ -291,6 +291,18 @@ class SendingTests(RuntimeTestCase):
         engine.call_and_wait(read_two)
         self.assertEqual([self.input(ch).n, self.input(ch).n], [1, 2])
 
+    def test_reactor_sends_to_a_thread_after_the_callback(self):
+        """What the reactor sends to a thread during one callback reaches its inbox
+        after the callback, all of it, in sending order."""
+        ch = self.channel()
+
+        def send_three():
+            for n in (1, 2, 3):
+                point.send(T.Numbered(n), ch.object_address, ch.object_address)
+            return ch._inbox.qsize()
+        self.assertEqual(engine.call_and_wait(send_three), 0)
+        self.assertEqual([self.input(ch).n for _ in range(3)], [1, 2, 3])
+
     def test_queue_limit(self):
         """Item 15: over 16384 messages to a blocked receiver are dropped without blocking; the first 16384 arrive."""
         ch = self.channel()
