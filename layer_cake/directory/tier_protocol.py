@@ -55,7 +55,7 @@ from twisted.python.failure import Failure
 from ..types.codec import decode_any
 from ..types.errors import CodecError, ConversionError
 from ..runtime import log as L
-from ..net.direct_write import DirectWriter, cork, uncork
+from ..net.direct_write import cork, immediate_writer, uncork
 from ..net.ipp import HostPort, ScopeOfDirectory
 from .listing import (Publication, RouteOffer, RouteWithdrawal, Subscription, Withdrawn,
                       check_name, compile_search, encode_listing)
@@ -372,10 +372,7 @@ class TierProtocol(amp.AMP):
         # Each command is a small write that the far end waits on: send it
         # now, neither after the previous one's acknowledgement (Nagle) nor
         # on the reactor's next turn.
-        no_delay = getattr(self.transport, 'setTcpNoDelay', None)
-        if no_delay is not None:
-            no_delay(True)
-        self._writer = DirectWriter(self.transport)
+        self._writer = immediate_writer(self.transport)
         amp.AMP.connectionMade(self)
 
     def dataReceived(self, data):

@@ -18,7 +18,7 @@ two calls per connection.  Nothing is held outside Twisted's own buffer, so
 a connection closed meanwhile still sends everything written before.
 """
 
-__all__ = ['DirectWriter', 'cork', 'uncork']
+__all__ = ['DirectWriter', 'cork', 'uncork', 'immediate_writer']
 
 _corked = None      # writers holding data, while a read is handled (reactor thread)
 
@@ -40,6 +40,18 @@ def uncork(corked):
     for w in _corked:
         w._wrote = False
     _corked = None
+
+
+def immediate_writer(transport):
+    """The DirectWriter of ``transport``, with Nagle switched off where it can be:
+    for request/response exchanges whose far end waits on each small write."""
+    no_delay = getattr(transport, 'setTcpNoDelay', None)
+    if no_delay is not None:
+        try:
+            no_delay(True)
+        except Exception:
+            pass                # not a TCP socket after all (tests, pipes)
+    return DirectWriter(transport)
 
 
 def _socket_send(transport):

@@ -25,7 +25,7 @@ from ..runtime.messages import Stop
 from ..runtime.point import Point
 from ..types import registry
 from . import http_codec as H
-from .direct_write import DirectWriter
+from .direct_write import immediate_writer
 from .endpoint import Endpoint
 from .messages import Close
 
@@ -87,13 +87,7 @@ class HttpServerEnd(Endpoint, protocol.Protocol):
     def connectionMade(self):
         # A response is one write that the client waits for: send it at once,
         # without Nagle holding it back or a reactor turn before it leaves.
-        no_delay = getattr(self.transport, 'setTcpNoDelay', None)
-        if no_delay is not None:
-            try:
-                no_delay(True)
-            except Exception:
-                pass
-        self._writer = DirectWriter(self.transport)
+        self._writer = immediate_writer(self.transport)
         self.network.attached(self)
         self.enter_proxy()
         self.report_open(self.transport)

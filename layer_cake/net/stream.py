@@ -9,7 +9,7 @@ from twisted.internet import protocol
 
 from ..runtime.messages import Stop
 from . import frame as F
-from .direct_write import DirectWriter
+from .direct_write import immediate_writer
 from .endpoint import Endpoint
 from .framed_end import FramedEnd
 from .keep_alive import ACCEPTOR_WINDOW, CONNECTOR_WINDOW, Keeper
@@ -37,13 +37,7 @@ class FramedStream(FramedEnd, Endpoint, protocol.Protocol):
 
     def connectionMade(self):
         # Frames are small request/response exchanges: do not wait to coalesce.
-        no_delay = getattr(self.transport, 'setTcpNoDelay', None)
-        if no_delay is not None:
-            try:
-                no_delay(True)
-            except Exception:
-                pass
-        self._writer = DirectWriter(self.transport)
+        self._writer = immediate_writer(self.transport)
         self.network.attached(self)
         self.enter_proxy()
         self.write_message(_HELLO, (), self.proxy_address)

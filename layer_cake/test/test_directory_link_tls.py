@@ -4,7 +4,6 @@ reactor over 127.0.0.1, with key material made for each test."""
 import contextlib
 import os
 import shutil
-import time
 import uuid
 
 from twisted.internet import defer, reactor, task
@@ -331,6 +330,7 @@ class EncryptedPrograms(unittest.SynchronousTestCase):
                                       extra=encrypted)
         _, a = subscriber.wait_event(event='available', name='sealed')
         self.assertEqual(a['scope'], 'HOST')
+        publisher.wait_event(event='delivered', route_id=a['route_id'])
         subscriber.wait_event(event='ack')
         plain = self.application('q', port, subscribe='sealed@HOST')
         plain.wait_event(event='subscribed')
@@ -373,7 +373,8 @@ class EncryptedSessions(RuntimeTestCase):
         """A subscriber that trusts the publisher but has no certificate cannot open a
         session (listed as failed); with one from the CA it opens and carries messages."""
         from layer_cake.test.support import Child
-        from layer_cake.test.test_directory_session import SharedListener, nobody_listens
+        from layer_cake.test.test_directory_session import (SharedListener, nobody_listens,
+                                                            wait_failed_session)
         child = Child(self, 'layer_cake.test.programs.publications', '--names=m',
                       '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (
                           nobody_listens(),), '--encrypted', '--encrypted-process')
@@ -386,24 +387,11 @@ class EncryptedSessions(RuntimeTestCase):
         session = SharedListener.session.__get__(self)
         with folder_variable(trusting):
             anonymous, _ = session('m', published_id, port, encrypted=True, expect=None)
-            self.wait_failed(anonymous)
+            wait_failed_session(self, anonymous)
         ch, a = session('m', published_id, port, encrypted=True)
         child.line_starting('delivered m')
         ch.send(lc.Enquiry(), a.publisher_address)
         self.receive(ch, lc.Ack)
-
-    def wait_failed(self, ch):
-        from layer_cake.directory import introspect as I
-        from layer_cake.directory.service import directory_address
-        deadline = time.monotonic() + WAIT
-        while True:
-            m, _ = ch.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
-                          seconds=10.0)
-            states = [x.status for e in m.peer for x in e.sessions]
-            if I.Session.FAILED in states:
-                return
-            self.assertLess(time.monotonic(), deadline, 'no failed session: %s' % (states,))
-            time.sleep(0.05)
 
 
 @contextlib.contextmanager

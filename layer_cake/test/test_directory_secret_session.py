@@ -2,17 +2,15 @@
 directory secret to the publisher's session listener before OpenLoop is honoured."""
 
 import os
-import time
 import uuid
 
 import layer_cake as lc
-from layer_cake.directory import introspect as I
 from layer_cake.directory import secret as SECRET
 from layer_cake.directory.listing import RouteOffer
-from layer_cake.directory.service import directory_address, process_directory
+from layer_cake.directory.service import process_directory
 from layer_cake.runtime import engine
 from layer_cake.test.support import RuntimeTestCase
-from layer_cake.test.test_directory_session import start_publisher
+from layer_cake.test.test_directory_session import start_publisher, wait_failed_session
 
 S = lc.ScopeOfDirectory
 
@@ -47,15 +45,7 @@ class SecuredSessions(RuntimeTestCase):
         return ch
 
     def wait_failed(self, ch):
-        deadline = time.monotonic() + 30.0
-        while True:
-            m, _ = ch.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
-                          seconds=10.0)
-            sessions = [x for e in m.peer for x in e.sessions]
-            if any(x.status is I.Session.FAILED for x in sessions):
-                return sessions
-            self.assertLess(time.monotonic(), deadline, 'no failed session: %s' % (sessions,))
-            time.sleep(0.05)
+        return wait_failed_session(self, ch)
 
     def test_same_secret(self):
         """With the publisher's secret, the session opens and carries messages."""

@@ -3,6 +3,7 @@
 
 import signal
 import socket
+import time
 import uuid
 
 import layer_cake as lc
@@ -32,6 +33,22 @@ def start_publisher(test, name, env=None):
                   env=env)
     _, published_id, port = child.line_starting('published ').split()
     return child, uuid.UUID(published_id), int(port)
+
+
+def wait_failed_session(test, ch, seconds=30.0):
+    """The sessions of this process's directory listing once one of them is FAILED
+    (``ch`` asks; the test fails after ``seconds``)."""
+    from layer_cake.directory import introspect as I
+    from layer_cake.directory.service import directory_address
+    deadline = time.monotonic() + seconds
+    while True:
+        m, _ = ch.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
+                      seconds=10.0)
+        sessions = [x for e in m.peer for x in e.sessions]
+        if any(x.status is I.Session.FAILED for x in sessions):
+            return sessions
+        test.assertLess(time.monotonic(), deadline, 'no failed session: %s' % (sessions,))
+        time.sleep(0.05)
 
 
 class OverConnection(RuntimeTestCase):
@@ -208,19 +225,10 @@ class SharedListener(RuntimeTestCase):
         and carries messages."""
         from layer_cake.directory import introspect as I
         from layer_cake.directory.service import directory_address
-        import time
         child, published = self.publications('e', '--encrypted')
         published_id, port = published['e']
         plain, _ = self.session('e', published_id, port, encrypted=False, expect=None)
-        deadline = time.monotonic() + 30.0
-        while True:
-            m, _ = plain.ask(I.DescribeNode([]), (I.DirectoryListing,), directory_address(),
-                             seconds=10.0)
-            states = [x.status for e in m.peer for x in e.sessions]
-            if I.Session.FAILED in states:
-                break
-            self.assertLess(time.monotonic(), deadline, 'plain route not failed: %s' % (states,))
-            time.sleep(0.05)
+        wait_failed_session(self, plain)
         ch, a = self.session('e', published_id, port, encrypted=True)
         child.line_starting('delivered e')
         ch.send(lc.Enquiry(), a.publisher_address)
