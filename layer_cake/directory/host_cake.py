@@ -36,7 +36,7 @@ from .secret import SecretError, configured_secret
 from .tier import Tier
 from .tier_cake import TierCake, bind_tier_cake
 
-__all__ = ['HostCake', 'host_tier', 'main', 'secret_refusal', 'security_refusal',
+__all__ = ['HostCake', 'host_tier', 'main', 'security_refusal',
            'loopback_only', 'is_loopback']
 
 
@@ -59,25 +59,14 @@ def loopback_only(ipp):
             'through lan-cake)' % (ipp,))
 
 
-def secret_refusal(cake, program):
-    """Read ``cake.directory_secret`` into ``cake.secret``; a Faulted when it cannot be
-    used, else None."""
+def security_refusal(cake, program):
+    """Read ``cake.directory_secret`` into ``cake.secret`` and, with
+    ``cake.encrypted_directory``, the TLS material into ``cake.tls``; a Faulted
+    when either cannot be used, else None."""
     try:
         cake.secret = configured_secret(cake.directory_secret, warn=cake.warning)
-    except SecretError as e:
-        return Faulted('cannot start %s' % (program,), str(e))
-    return None
-
-
-def security_refusal(cake, program):
-    """Read the secret (:func:`secret_refusal`) and, with ``cake.encrypted_directory``,
-    the TLS material into ``cake.tls``; a Faulted when either cannot be used."""
-    refused = secret_refusal(cake, program)
-    if refused is not None:
-        return refused
-    try:
         cake.tls = link_tls(cake.encrypted_directory, log=cake)
-    except LinkTLSError as e:
+    except (SecretError, LinkTLSError) as e:
         return Faulted('cannot start %s' % (program,), str(e))
     return None
 

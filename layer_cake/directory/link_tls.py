@@ -26,6 +26,7 @@ pyOpenSSL is the ``tls`` extra: without it an encrypted directory cannot
 start, and :func:`link_tls` says so.
 """
 
+from ..net.listen_connect import tls_module
 from .introspect import primary_ip
 
 __all__ = ['LinkTLS', 'LinkTLSError', 'link_tls']
@@ -107,12 +108,9 @@ def link_tls(encrypted, log=None, folder=None):
     missing.  LinkTLSError when it cannot be had."""
     if not encrypted:
         return None
-    try:
-        from ..net import tls
-    except ImportError as e:
-        if (e.name or '').split('.')[0] in ('OpenSSL', 'cryptography', 'service_identity'):
-            raise LinkTLSError(NO_TLS)
-        raise
+    tls = tls_module()
+    if tls is None:
+        raise LinkTLSError(NO_TLS)
     names = tls.default_names()
     ip = primary_ip()
     if ip is not None:

@@ -27,7 +27,7 @@ _TLS_PACKAGES = ('OpenSSL', 'cryptography', 'service_identity')
 NO_TLS = 'encryption needs pyOpenSSL (the tls extra), which is not installed'
 
 
-def _tls():
+def tls_module():
     """The TLS module, imported on the first encrypted request; None without pyOpenSSL."""
     try:
         from . import tls
@@ -112,7 +112,7 @@ class Network(object):
         if wrap_factory is not None:
             factory = wrap_factory(factory)
         if request.encrypted:
-            tls = _tls()
+            tls = tls_module()
             if tls is None:
                 self._not_listening(request, controller, 0, NO_TLS)
                 return
@@ -188,7 +188,7 @@ class Network(object):
         if wrap_factory is not None:
             factory = wrap_factory(factory)
         if request.encrypted:
-            tls = _tls()
+            tls = tls_module()
             if tls is None:
                 self.notify(NotConnected(request=request, error_code=0,
                                          error_text='cannot connect to "%s" (%s)' % (ipp, NO_TLS)),

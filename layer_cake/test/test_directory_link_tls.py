@@ -373,7 +373,7 @@ class EncryptedSessions(RuntimeTestCase):
         """A subscriber that trusts the publisher but has no certificate cannot open a
         session (listed as failed); with one from the CA it opens and carries messages."""
         from layer_cake.test.support import Child
-        from layer_cake.test.test_directory_session import (SharedListener, nobody_listens,
+        from layer_cake.test.test_directory_session import (nobody_listens, offered_session,
                                                             wait_failed_session)
         child = Child(self, 'layer_cake.test.programs.publications', '--names=m',
                       '--connect-to-directory={"host": "127.0.0.1", "port": %d}' % (
@@ -384,11 +384,11 @@ class EncryptedSessions(RuntimeTestCase):
         trusting = os.path.join(os.path.abspath(self.mktemp()), 'trusting')
         os.makedirs(trusting)
         shutil.copy(own.ca_certificate_path, trusting)
-        session = SharedListener.session.__get__(self)
         with folder_variable(trusting):
-            anonymous, _ = session('m', published_id, port, encrypted=True, expect=None)
+            anonymous, _ = offered_session(self, 'm', published_id, port, encrypted=True,
+                                           expect=None)
             wait_failed_session(self, anonymous)
-        ch, a = session('m', published_id, port, encrypted=True)
+        ch, a = offered_session(self, 'm', published_id, port, encrypted=True)
         child.line_starting('delivered m')
         ch.send(lc.Enquiry(), a.publisher_address)
         self.receive(ch, lc.Ack)

@@ -2,15 +2,14 @@
 directory secret to the publisher's session listener before OpenLoop is honoured."""
 
 import os
-import uuid
 
 import layer_cake as lc
 from layer_cake.directory import secret as SECRET
-from layer_cake.directory.listing import RouteOffer
 from layer_cake.directory.service import process_directory
 from layer_cake.runtime import engine
 from layer_cake.test.support import RuntimeTestCase
-from layer_cake.test.test_directory_session import start_publisher, wait_failed_session
+from layer_cake.test.test_directory_session import (offered_session, start_publisher,
+                                                    wait_failed_session)
 
 S = lc.ScopeOfDirectory
 
@@ -36,16 +35,7 @@ class SecuredSessions(RuntimeTestCase):
         self.addCleanup(engine.call_and_wait, setattr, d, 'secret', before)
 
     def offer(self, name, published_id, port):
-        ch = self.channel()
-        lc.subscribe(ch, name)
-        s, _ = self.receive(ch, lc.Subscribed)
-        o = RouteOffer(uuid.uuid4(), S.LAN, s.subscribed_id, published_id, name,
-                       False, lc.HostPort('127.0.0.1', port), uuid.uuid4())
-        engine.call_and_wait(process_directory().node.pass_offer, o)
-        return ch
-
-    def wait_failed(self, ch):
-        return wait_failed_session(self, ch)
+        return offered_session(self, name, published_id, port, scope=S.LAN, expect=None)[0]
 
     def test_same_secret(self):
         """With the publisher's secret, the session opens and carries messages."""
@@ -63,7 +53,7 @@ class SecuredSessions(RuntimeTestCase):
         self.use_secret(None)
         child, published_id, port = self.publisher('guarded')
         ch = self.offer('guarded', published_id, port)
-        self.wait_failed(ch)
+        wait_failed_session(self, ch)
 
     def test_wrong_secret(self):
         """With another secret the handshake fails at the publisher's listener: the
@@ -71,4 +61,4 @@ class SecuredSessions(RuntimeTestCase):
         self.use_secret(SECRET.DirectorySecret(b'not the one'))
         child, published_id, port = self.publisher('guarded')
         ch = self.offer('guarded', published_id, port)
-        self.wait_failed(ch)
+        wait_failed_session(self, ch)

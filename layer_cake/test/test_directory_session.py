@@ -35,6 +35,22 @@ def start_publisher(test, name, env=None):
     return child, uuid.UUID(published_id), int(port)
 
 
+def offered_session(test, name, published_id, port, scope=S.HOST, encrypted=False,
+                    expect=lc.Available):
+    """(channel, ``expect`` message or None): the channel subscribes to ``name`` and
+    this process's node is offered a route to the listener on ``port``."""
+    ch = test.channel()
+    lc.subscribe(ch, name)
+    s, _ = test.receive(ch, lc.Subscribed)
+    o = RouteOffer(uuid.uuid4(), scope, s.subscribed_id, published_id, name,
+                   encrypted, lc.HostPort('127.0.0.1', port), uuid.uuid4())
+    engine.call_and_wait(process_directory().node.pass_offer, o)
+    if expect is None:
+        return ch, None
+    a, _ = test.receive(ch, expect)
+    return ch, a
+
+
 def wait_failed_session(test, ch, seconds=30.0):
     """The sessions of this process's directory listing once one of them is FAILED
     (``ch`` asks; the test fails after ``seconds``)."""
@@ -208,16 +224,8 @@ class SharedListener(RuntimeTestCase):
         return child, published
 
     def session(self, name, published_id, port, encrypted=False, expect=lc.Available):
-        ch = self.channel()
-        lc.subscribe(ch, name)
-        s, _ = self.receive(ch, lc.Subscribed)
-        o = RouteOffer(uuid.uuid4(), S.HOST, s.subscribed_id, published_id, name,
-                       encrypted, lc.HostPort('127.0.0.1', port), uuid.uuid4())
-        engine.call_and_wait(process_directory().node.pass_offer, o)
-        if expect is None:
-            return ch, None
-        a, _ = self.receive(ch, expect)
-        return ch, a
+        return offered_session(self, name, published_id, port, encrypted=encrypted,
+                               expect=expect)
 
     def test_encrypted_publication(self):
         """An encrypted publication's sessions run over TLS: a route offered without
